@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+/** The `softboard` command line, mirroring qemu-system-riscv64's flags. */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * Node-only parts of softboard: files, sockets, stdio.
+ * @packageDocumentation
+ */
+export {};

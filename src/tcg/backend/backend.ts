@@ -1,0 +1,46 @@
+/**
+ * The contract between compiled TBs and the execution loop, and the interface every backend implements
+ * (QEMU: tcg/<host>/tcg-target.c.inc generates code against CPUArchState and the soft TLB; here a
+ * backend compiles an {@link IrFunction} into a {@link CompiledTb} that runs against a {@link TbRuntime}).
+ */
+import type { IrFunction } from '../context.js';
+
+/**
+ * What a compiled TB sees at run time. One per CPU; the execution loop (src/accel/tcg) implements it.
+ * 64-bit guest values and addresses cross this boundary as two int32 halves (lo, hi), so that no
+ * backend is forced into BigInt on the hot path.
+ */
+export interface TbRuntime {
+  /** The CPU object, passed as the first argument of every helper. */
+  readonly cpu: unknown;
+  /** CPU state; globals live at their byte offsets (little-endian). */
+  readonly env: ArrayBuffer;
+  readonly envI32: Int32Array;
+  readonly envView: DataView;
+  /**
+   * Guest memory load through the soft TLB. Returns the low 32 bits as an int32, already sign- or
+   * zero-extended per the memop for sizes below 32; for 64-bit loads (and for sign-extended loads into
+   * i64, the backend extends from the low half) the high 32 bits are left in {@link loadHi}.
+   * Throws (a guest fault) for unmapped or faulting accesses.
+   */
+  load(addrLo: number, addrHi: number, memop: number, mmuIdx: number): number;
+  /** High 32 bits of the last 64-bit {@link load}. */
+  loadHi: number;
+  /** Guest memory store through the soft TLB; (valLo, valHi) truncated to the memop size. */
+  store(addrLo: number, addrHi: number, valLo: number, valHi: number, memop: number, mmuIdx: number): void;
+  /**
+   * Index (0-based, in `insn_start` order) of the guest instruction executing when something throws.
+   * A backend must make this exact before any op that may throw (qemu_ld/st, call), so the loop can
+   * restore the guest state of the faulting instruction (QEMU cpu_restore_state).
+   */
+  curInsn: number;
+}
+
+/** A TB compiled by a backend. Returns the `exit_tb` value (0 = plain exit, 1/2 = chain slot 0/1). */
+export type CompiledTb = (rt: TbRuntime) => number;
+
+/** A TCG backend: turns optimized IR into host code. */
+export interface Backend {
+  readonly name: string;
+  compile(fn: IrFunction): CompiledTb;
+}
