@@ -5,3 +5,10 @@
 export * from './tcg/ir.js';
 export * from './tcg/context.js';
 export type { Backend, CompiledTb, TbRuntime } from './tcg/backend/backend.js';
+export * from './util/size.js';
+export * from './util/log.js';
+export * from './util/clock.js';
+export * from './util/timer.js';
+export * from './util/bh.js';
+export * from './util/main-loop.js';
+export * from './chardev/index.js';

@@ -2,4 +2,5 @@
  * Node-only parts of softboard: files, sockets, stdio.
  * @packageDocumentation
  */
-export {};
+export * from './chardev-stdio.js';
+export * from './chardev-socket.js';
