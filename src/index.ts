@@ -12,3 +12,4 @@ export * from './util/timer.js';
 export * from './util/bh.js';
 export * from './util/main-loop.js';
 export * from './chardev/index.js';
+export * from './memory/index.js';
