@@ -13,3 +13,8 @@ export * from './util/bh.js';
 export * from './util/main-loop.js';
 export * from './chardev/index.js';
 export * from './memory/index.js';
+export * from './util/errors.js';
+export * from './qom/index.js';
+export * from './hw/core/irq.js';
+export * from './hw/core/device.js';
+export * from './hw/core/sysbus.js';
