@@ -18,3 +18,5 @@ export * from './qom/index.js';
 export * from './hw/core/irq.js';
 export * from './hw/core/device.js';
 export * from './hw/core/sysbus.js';
+export * from './hw/core/loader.js';
+export * from './hw/core/fdt.js';
