@@ -1,0 +1,146 @@
+/**
+ * F/D run-time helpers (QEMU target/riscv/fpu_helper.c): wrap the bit-exact softfloat of `src/fpu`
+ * with RISC-V register conventions: singles are NaN-boxed in the 64-bit f registers (an input whose
+ * upper 32 bits are not all ones reads as the canonical NaN), results of single ops are boxed, and
+ * exception flags accumulate into fflags in env. The rounding mode argument is already resolved
+ * (static rm, or frm checked valid by the translated code).
+ */
+import { CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, type HelperInfo, type TcgType } from '../../tcg/ir.js';
+import * as sf from '../../fpu/index.js';
+import { ENV_FFLAGS } from './cpu-state.js';
+
+/** What the FP helpers need from the CPU: env as int32 words (fflags lives there). */
+export interface RiscvFpuCpu {
+  readonly envI32: Int32Array;
+}
+
+const BOX = 0xffffffff00000000n;
+const CANON_NAN_S = 0x7fc00000;
+const FFLAGS_IDX = ENV_FFLAGS >> 2;
+
+/** Reads a single from a 64-bit f-register value, checking the NaN box (QEMU check_nanbox_s). */
+export function unboxS(v: bigint): number {
+  return (v & BOX) === BOX ? Number(v & 0xffffffffn) : CANON_NAN_S;
+}
+
+/** NaN-boxes a single. */
+export function boxS(v: number): bigint {
+  return BOX | BigInt(v >>> 0);
+}
+
+// One status object per call would allocate; helpers reuse one per CPU-independent call and
+// copy the flags out before returning (JS is single-threaded, helpers are not re-entrant).
+const st: sf.FloatStatus = { rm: 0, flags: 0 };
+
+function run<T>(cpu: RiscvFpuCpu, rm: number, f: (s: sf.FloatStatus) => T): T {
+  st.rm = rm as sf.RoundingMode;
+  st.flags = 0;
+  const r = f(st);
+  if (st.flags) cpu.envI32[FFLAGS_IDX] = (cpu.envI32[FFLAGS_IDX]! | st.flags) & 0x1f;
+  return r;
+}
+
+// FP helpers never touch TCG globals (f registers are passed in and returned); fflags/frm are plain
+// env fields. They never throw: invalid rounding modes are rejected before the call.
+const FLAGS = CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS;
+
+function def(name: string, args: TcgType[], ret: TcgType, fn: HelperInfo['fn']): HelperInfo {
+  return { name, fn, args, ret, flags: FLAGS };
+}
+
+const I64 = 'i64' as const, I32 = 'i32' as const;
+const u32 = (x: bigint): number => Number(x & 0xffffffffn);
+const s32 = (x: bigint): number => Number(BigInt.asIntN(32, x));
+const sext32 = (x: number): bigint => BigInt(x | 0);
+const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
+
+type S2 = (a: number, b: number, s: sf.FloatStatus) => number;
+type D2 = (a: bigint, b: bigint, s: sf.FloatStatus) => bigint;
+
+const binS = (n: string, f: S2): HelperInfo =>
+  def(n, [I64, I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => f(unboxS(a), unboxS(b), s))));
+const binD = (n: string, f: D2): HelperInfo =>
+  def(n, [I64, I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint, rm: number) =>
+    run(cpu, rm, (s) => f(a, b, s)));
+
+/** fadd/fsub/fmul/fdiv/fmin/fmax (a, b, rm) for singles and doubles. */
+export const FH = {
+  fadd_s: binS('fadd_s', sf.f32Add), fsub_s: binS('fsub_s', sf.f32Sub),
+  fmul_s: binS('fmul_s', sf.f32Mul), fdiv_s: binS('fdiv_s', sf.f32Div),
+  fmin_s: binS('fmin_s', sf.f32Min), fmax_s: binS('fmax_s', sf.f32Max),
+  fadd_d: binD('fadd_d', sf.f64Add), fsub_d: binD('fsub_d', sf.f64Sub),
+  fmul_d: binD('fmul_d', sf.f64Mul), fdiv_d: binD('fdiv_d', sf.f64Div),
+  fmin_d: binD('fmin_d', sf.f64Min), fmax_d: binD('fmax_d', sf.f64Max),
+
+  fsqrt_s: def('fsqrt_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => sf.f32Sqrt(unboxS(a), s)))),
+  fsqrt_d: def('fsqrt_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    run(cpu, rm, (s) => sf.f64Sqrt(a, s))),
+
+  /** Fused multiply-add; `op` bit 0 = negate product, bit 1 = negate addend. */
+  fmadd_s: def('fmadd_s', [I64, I64, I64, I32, I32], I64,
+    (cpu: RiscvFpuCpu, a: bigint, b: bigint, c: bigint, rm: number, op: number) =>
+      boxS(run(cpu, rm, (s) => sf.f32MulAdd(unboxS(a), unboxS(b), unboxS(c), (op & 1) !== 0, (op & 2) !== 0, s)))),
+  fmadd_d: def('fmadd_d', [I64, I64, I64, I32, I32], I64,
+    (cpu: RiscvFpuCpu, a: bigint, b: bigint, c: bigint, rm: number, op: number) =>
+      run(cpu, rm, (s) => sf.f64MulAdd(a, b, c, (op & 1) !== 0, (op & 2) !== 0, s))),
+
+  // comparisons and classification → integer results
+  feq_s: def('feq_s', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>
+    run(cpu, 0, (s) => (sf.f32Eq(unboxS(a), unboxS(b), s) ? 1n : 0n))),
+  flt_s: def('flt_s', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>
+    run(cpu, 0, (s) => (sf.f32Lt(unboxS(a), unboxS(b), s) ? 1n : 0n))),
+  fle_s: def('fle_s', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>
+    run(cpu, 0, (s) => (sf.f32Le(unboxS(a), unboxS(b), s) ? 1n : 0n))),
+  feq_d: def('feq_d', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>
+    run(cpu, 0, (s) => (sf.f64Eq(a, b, s) ? 1n : 0n))),
+  flt_d: def('flt_d', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>
+    run(cpu, 0, (s) => (sf.f64Lt(a, b, s) ? 1n : 0n))),
+  fle_d: def('fle_d', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>
+    run(cpu, 0, (s) => (sf.f64Le(a, b, s) ? 1n : 0n))),
+  fclass_s: def('fclass_s', [I64], I64, (_cpu: RiscvFpuCpu, a: bigint) => BigInt(sf.f32Classify(unboxS(a)))),
+  fclass_d: def('fclass_d', [I64], I64, (_cpu: RiscvFpuCpu, a: bigint) => BigInt(sf.f64Classify(a))),
+
+  // float → integer (results sign-extended to 64 bits, as the spec requires for 32-bit results)
+  fcvt_w_s: def('fcvt_w_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    sext32(run(cpu, rm, (s) => sf.f32ToI32(unboxS(a), s)))),
+  fcvt_wu_s: def('fcvt_wu_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    sext32(run(cpu, rm, (s) => sf.f32ToU32(unboxS(a), s)))),
+  fcvt_l_s: def('fcvt_l_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    u64(run(cpu, rm, (s) => sf.f32ToI64(unboxS(a), s)))),
+  fcvt_lu_s: def('fcvt_lu_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    u64(run(cpu, rm, (s) => sf.f32ToU64(unboxS(a), s)))),
+  fcvt_w_d: def('fcvt_w_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    sext32(run(cpu, rm, (s) => sf.f64ToI32(a, s)))),
+  fcvt_wu_d: def('fcvt_wu_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    sext32(run(cpu, rm, (s) => sf.f64ToU32(a, s)))),
+  fcvt_l_d: def('fcvt_l_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    u64(run(cpu, rm, (s) => sf.f64ToI64(a, s)))),
+  fcvt_lu_d: def('fcvt_lu_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    u64(run(cpu, rm, (s) => sf.f64ToU64(a, s)))),
+
+  // integer → float (the integer register value is passed whole; 32-bit sources use its low word)
+  fcvt_s_w: def('fcvt_s_w', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => sf.i32ToF32(s32(x), s)))),
+  fcvt_s_wu: def('fcvt_s_wu', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => sf.u32ToF32(u32(x), s)))),
+  fcvt_s_l: def('fcvt_s_l', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => sf.i64ToF32(BigInt.asIntN(64, x), s)))),
+  fcvt_s_lu: def('fcvt_s_lu', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => sf.u64ToF32(x, s)))),
+  fcvt_d_w: def('fcvt_d_w', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    run(cpu, rm, (s) => sf.i32ToF64(s32(x), s))),
+  fcvt_d_wu: def('fcvt_d_wu', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    run(cpu, rm, (s) => sf.u32ToF64(u32(x), s))),
+  fcvt_d_l: def('fcvt_d_l', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    run(cpu, rm, (s) => sf.i64ToF64(BigInt.asIntN(64, x), s))),
+  fcvt_d_lu: def('fcvt_d_lu', [I64, I32], I64, (cpu: RiscvFpuCpu, x: bigint, rm: number) =>
+    run(cpu, rm, (s) => sf.u64ToF64(x, s))),
+
+  // float ↔ float
+  fcvt_s_d: def('fcvt_s_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    boxS(run(cpu, rm, (s) => sf.f64ToF32(a, s)))),
+  fcvt_d_s: def('fcvt_d_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
+    run(cpu, rm, (s) => sf.f32ToF64(unboxS(a), s))),
+} as const satisfies Record<string, HelperInfo>;
