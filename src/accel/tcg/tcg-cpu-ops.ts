@@ -24,6 +24,16 @@ export interface TlbFillResult {
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 
+/** log2 of the soft TLB / code-tracking page size (QEMU TARGET_PAGE_BITS). */
+export const TARGET_PAGE_BITS = 12;
+/** Soft TLB / code-tracking page size in bytes. */
+export const TARGET_PAGE_SIZE = 1 << TARGET_PAGE_BITS;
+
+/** Start address of the 4 KiB page holding `vaddr` (QEMU `addr & TARGET_PAGE_MASK`). */
+export function pageOf(vaddr: bigint): bigint {
+  return vaddr & ~BigInt(TARGET_PAGE_SIZE - 1);
+}
+
 /**
  * Thrown by helpers and by the memory slow path to leave the TB and return to the loop
  * (QEMU cpu_loop_exit / siglongjmp). The target records the exception in its own state before
@@ -36,6 +46,22 @@ export class CpuLoopExit extends Error {
     readonly restored = false,
   ) {
     super('cpu loop exit');
+  }
+}
+
+/**
+ * Leaves the TB without delivering an exception (QEMU cpu_loop_exit_noexc, or EXCP_HLT/EXCP_YIELD that
+ * do_interrupt never sees): the loop does not call {@link TcgCpuOps.doInterrupt}.
+ * - `restored = false`: the loop restores the state of the current instruction from its `insn_start`
+ *   (the instruction is re-executed; it does not count in icount).
+ * - `restored = true, completed = false`: the thrower made the state exact at the start of the current
+ *   instruction (it does not count).
+ * - `restored = true, completed = true`: the thrower set the pc past the current instruction, which
+ *   counts as executed (e.g. WFI: set `halted`, pc = next instruction, then throw).
+ */
+export class CpuLoopExitNoExc extends CpuLoopExit {
+  constructor(restored = false, readonly completed = false) {
+    super(restored);
   }
 }
 
@@ -58,9 +84,18 @@ export interface TranslateRequest {
    * (after the target recorded an instruction page fault), but only for the first instruction of a
    * TB; the translator must stop the TB before an instruction whose fetch would fault otherwise
    * (use {@link pageOf} to stop at page boundaries).
+   *
+   * Loop-side details (accel/tcg/tb-cache.ts):
+   * - call `ctx.insnStart(pc)` BEFORE fetching that instruction's bytes (QEMU's insn_start hook runs
+   *   before translate_insn): a fetch fault while the TB already has 2+ `insn_start`s is not a guest
+   *   fault; the loop retranslates the TB shorter so the faulting instruction starts the next TB.
+   * - `probe = true` never faults: it returns -1 if the code is not fetchable (use it to peek at
+   *   the next instruction near a page end, as QEMU riscv does to decide whether it crosses).
+   * - returns unsigned values (`fetch32` in 0..2^32-1, `fetch16` in 0..65535), little-endian.
+   * - the bytes covered by a TB may span at most two pages.
    */
-  fetch16(vaddr: bigint): number;
-  fetch32(vaddr: bigint): number;
+  fetch16(vaddr: bigint, probe?: boolean): number;
+  fetch32(vaddr: bigint, probe?: boolean): number;
 }
 
 /** Result of a translation. */
@@ -108,4 +143,21 @@ export interface TcgCpuOps {
   hasWork(): boolean;
   /** Raises a guest bus error/access fault for a physical access the memory system rejected. */
   raiseBusError(vaddr: bigint, access: MmuAccess): never;
+
+  // ---- optional extensions (added by the execution loop, H5; all backward compatible) ----------
+
+  /**
+   * Raises the guest's misaligned-access exception for an access whose memop has MO_ALIGN
+   * (QEMU TCGCPUOps.do_unaligned_access, e.g. riscv_cpu_do_unaligned_access). Records the exception
+   * and throws {@link CpuLoopExit}. When absent, the loop raises {@link raiseBusError} instead.
+   */
+  raiseAlignmentFault?(vaddr: bigint, access: MmuAccess, mmuIdx: number): never;
+  /**
+   * Fast path for the loop (optional): byte offset of the pc in env (an i64 global for 64-bit address
+   * types, i32 for 32-bit ones). With {@link getTbFlags} it lets the loop read the TB state without
+   * allocating a {@link TbState} per TB.
+   */
+  readonly pcEnvOffset?: number;
+  /** The `flags` of {@link getTbState} alone (optional, see {@link pcEnvOffset}). */
+  getTbFlags?(): number;
 }

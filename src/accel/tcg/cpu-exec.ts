@@ -1,0 +1,474 @@
+/**
+ * The TCG execution loop of one CPU (QEMU accel/tcg/cpu-exec.c: cpu_exec, cpu_exec_loop, tb_lookup,
+ * cpu_handle_interrupt/exception, cpu_tb_exec) and the runtime translated code runs against.
+ *
+ * `TcgExecutor` is at once the CPU's {@link TbRuntime} (env views, soft TLB load/store, `curInsn`), its
+ * jump cache, and the loop. Instruction counting (icount) is exact: a TB that exits normally ran all of
+ * its instructions; a TB left by {@link CpuLoopExit} ran `curInsn` of them (the faulting one does not
+ * count), so any run is deterministic and can stop at an exact instruction budget.
+ */
+import type { TbRuntime } from '../../tcg/backend/backend.js';
+import type { HelperInfo } from '../../tcg/ir.js';
+import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
+import {
+  CpuLoopExit, CpuLoopExitNoExc, TARGET_PAGE_SIZE, type TcgCpuOps,
+} from './tcg-cpu-ops.js';
+import {
+  joinAddr, ramPageKey, SoftTlb, TLB_RAM_ID, TLB_RAM_OFFSET, type CodeWriteHandler, type MemHookSink,
+  type SoftTlbOptions, type TcgAddressSpace, type TlbStats,
+} from './tlb.js';
+
+/** Why {@link TcgExecutor.exec} returned. */
+export type ExecStopReason = 'budget' | 'halt' | 'breakpoint' | 'exit-request' | 'until' | 'stalled';
+
+/**
+ * Consecutive exceptions without a retired instruction after which the loop gives up with reason
+ * 'stalled' (a guest whose trap vector itself faults would otherwise hang the host; QEMU would spin).
+ */
+export const MAX_EXCEPTIONS_WITHOUT_PROGRESS = 1 << 16;
+
+/** Result of {@link TcgExecutor.exec}. */
+export interface ExecResult {
+  readonly reason: ExecStopReason;
+  /** Guest instructions executed by this call. */
+  readonly instructions: number;
+}
+
+/** Options of one {@link TcgExecutor.exec} call. */
+export interface ExecOptions {
+  /**
+   * Do not stop at a breakpoint on the very first instruction (resuming from a breakpoint stop, or
+   * single-stepping over one, as a debugger does).
+   */
+  readonly skipBreakpointAtStart?: boolean;
+  /** Checked at every TB boundary; `true` stops with reason 'until'. */
+  readonly until?: (() => boolean) | undefined;
+}
+
+/** Observers of execution (the CPU class turns them into events). Each costs nothing when absent. */
+export interface ExecHooks {
+  /** Before each guest instruction (TBs are then one instruction long). */
+  readonly insn?: ((pc: bigint) => void) | undefined;
+  /** Before each TB. */
+  readonly tb?: ((pc: bigint, nbInsns: number) => void) | undefined;
+  /** After each guest data load (the soft TLB then sends every access to its slow path). */
+  readonly memRead?: ((vaddr: bigint, size: number, value: bigint) => void) | undefined;
+  /** After each guest data store. */
+  readonly memWrite?: ((vaddr: bigint, size: number, value: bigint) => void) | undefined;
+  /** A guest exception is about to be delivered (`pc`: the faulting instruction). */
+  readonly exception?: ((pc: bigint) => void) | undefined;
+  /** An interrupt was taken at a TB boundary. */
+  readonly interrupt?: (() => void) | undefined;
+}
+
+/** Statistics of one CPU's execution (plus those of its TB cache and TLB). */
+export interface ExecStats {
+  /** TBs entered. */
+  tbsExecuted: number;
+  /** TB entries that followed a chain link (no lookup). */
+  chainedExits: number;
+  /** Chain links made. */
+  chainsLinked: number;
+  /** Lookups answered by the jump cache. */
+  jumpCacheHits: number;
+  /** Lookups answered by the hash table. */
+  hashHits: number;
+  /** Guest exceptions delivered. */
+  exceptions: number;
+  /** Interrupts taken. */
+  interrupts: number;
+  /** TB exits forced by a store into the executing TB's own code. */
+  smcExits: number;
+}
+
+/** Options of a {@link TcgExecutor}. */
+export interface TcgExecutorOptions extends SoftTlbOptions {
+  /** The TB cache (share one between the CPUs of a machine so stores by one invalidate code of all). */
+  readonly cache: TbCache;
+  /** The object passed to helpers as their first argument (`TbRuntime.cpu`); default: the ops object. */
+  readonly cpu?: unknown;
+}
+
+const JC_BITS = 12;
+const JC_SIZE = 1 << JC_BITS;
+const PAGE_MASK = ~(TARGET_PAGE_SIZE - 1);
+const MASK32 = 0xffffffffn;
+
+/** The per-CPU execution engine (QEMU CPUState's TCG part + cpu_exec). */
+export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, CodeWriteHandler {
+  readonly cpu: unknown;
+  readonly env: ArrayBuffer;
+  readonly envI32: Int32Array;
+  readonly envView: DataView;
+  readonly cache: TbCache;
+  /** Guest instructions executed since creation (exact; see the module comment). */
+  icount = 0;
+  /** Halted (WFI): no TB runs until `ops.hasWork()` (QEMU cpu->halted). */
+  halted = false;
+  /** Set (e.g. by a device callback) to leave the loop at the next TB boundary (QEMU cpu_exit). */
+  exitRequest = false;
+  /**
+   * When true the loop asks `ops.execInterrupt()` at every TB boundary (QEMU cpu->interrupt_request).
+   * Default true; a target that keeps it exact (set on IRQ line changes, cleared when nothing is pending)
+   * saves that call per TB.
+   */
+  interruptRequest = true;
+  /** Breakpoint addresses: execution stops before them; TBs never contain one after their first insn. */
+  readonly breakpoints = new Set<bigint>();
+  /** The TB executing now, or null between TBs. */
+  currentTb: TranslationBlock | null = null;
+  readonly execStats: ExecStats = {
+    tbsExecuted: 0, chainedExits: 0, chainsLinked: 0, jumpCacheHits: 0, hashHits: 0, exceptions: 0,
+    interrupts: 0, smcExits: 0,
+  };
+
+  private readonly jc: (TranslationBlock | null)[] = new Array<TranslationBlock | null>(JC_SIZE).fill(null);
+  private readonly pcWord: number;
+  private readonly pc64: boolean;
+  private readonly fastState: boolean;
+  private sPcLo = 0;
+  private sPcHi = 0;
+  private sFlags = 0;
+  /** cflags of new TBs (CF_HOOKS|1 while instruction hooks are installed). */
+  private curCflags = 0;
+  /** Forces the next TB to one instruction (after a store into the executing TB, QEMU cflags_next_tb). */
+  private oneInsnNext = false;
+  /** Set by TLB flushes: a chain link taken from the running TB could follow a stale mapping. */
+  private chainBarrier = false;
+  private hooks: ExecHooks | null = null;
+  private hookInsn: ((pc: bigint) => void) | null = null;
+  private hookTb: ((pc: bigint, n: number) => void) | null = null;
+
+  constructor(ops: TcgCpuOps, env: ArrayBuffer, as: TcgAddressSpace, options: TcgExecutorOptions) {
+    super(ops, as, options.cache.ram, options);
+    this.cpu = options.cpu ?? ops;
+    this.env = env;
+    this.envI32 = new Int32Array(env);
+    this.envView = new DataView(env);
+    this.cache = options.cache;
+    this.pc64 = ops.addrType === 'i64';
+    this.fastState = ops.pcEnvOffset !== undefined && typeof ops.getTbFlags === 'function';
+    this.pcWord = (ops.pcEnvOffset ?? 0) >> 2;
+    this.codeWrites = this;
+    this.onFlush = () => {
+      this.jc.fill(null);
+      this.chainBarrier = true;
+    };
+    this.cache.addClient(this);
+  }
+
+  /** This CPU's soft TLB (the executor is its own TLB). */
+  get tlb(): SoftTlb {
+    return this;
+  }
+
+  /** Instructions executed so far, exact even in the middle of a TB (for devices reading a clock). */
+  currentIcount(): number {
+    return this.icount + (this.currentTb !== null ? this.curInsn : 0);
+  }
+
+  // ---- hooks ---------------------------------------------------------------------------------------
+
+  /** Installs (or with null removes) execution observers; see {@link ExecHooks}. */
+  setHooks(hooks: ExecHooks | null): void {
+    const hadMem = this.memHooks !== null;
+    this.hooks = hooks;
+    this.hookInsn = hooks?.insn ?? null;
+    this.hookTb = hooks?.tb ?? null;
+    const memRead = hooks?.memRead, memWrite = hooks?.memWrite;
+    const sink: MemHookSink | null = memRead || memWrite ? {
+      memRead: (a, s, v) => memRead?.(a, s, v),
+      memWrite: (a, s, v) => memWrite?.(a, s, v),
+    } : null;
+    this.memHooks = sink;
+    this.curCflags = this.hookInsn !== null ? CF_HOOKS | 1 : 0;
+    // Entries are filled with or without TLB_HOOK: refill them all when that changes.
+    if (hadMem !== (sink !== null)) this.flushAll();
+  }
+
+  // ---- breakpoints ---------------------------------------------------------------------------------
+
+  /** Stops execution before the instruction at virtual address `pc` (QEMU cpu_breakpoint_insert). */
+  addBreakpoint(pc: bigint): void {
+    pc = BigInt.asUintN(64, pc);
+    if (this.breakpoints.has(pc)) return;
+    this.breakpoints.add(pc);
+    // TBs that contain pc past their start must be retranslated: flush, as QEMU breakpoint_invalidate does.
+    this.cache.flush();
+  }
+
+  removeBreakpoint(pc: bigint): boolean {
+    // TBs split at the address stay correct; no flush needed.
+    return this.breakpoints.delete(BigInt.asUintN(64, pc));
+  }
+
+  // ---- code cache maintenance ----------------------------------------------------------------------
+
+  /** Forgets all translated code (QEMU tb_flush). Safe to call from a helper inside a TB. */
+  tbFlush(): void {
+    this.cache.flush();
+  }
+
+  /**
+   * Invalidates translated code in physical RAM [physAddr, physAddr+len) (QEMU tb_invalidate_phys_range),
+   * e.g. after the embedder wrote guest RAM directly.
+   */
+  invalidateCode(physAddr: bigint, len: number): void {
+    let a = physAddr;
+    const end = physAddr + BigInt(len);
+    while (a < end) {
+      const sec = this.as.translate(a);
+      if (!sec) { a = (a | BigInt(TARGET_PAGE_SIZE - 1)) + 1n; continue; }
+      const secEnd = sec.offsetWithinAddressSpace + sec.size;
+      const stop = end < secEnd ? end : secEnd;
+      const block = sec.mr.ram;
+      if (block) {
+        const id = this.cache.ram.peekId(block);
+        if (id >= 0) this.cache.invalidateRange(id, Number(sec.offsetWithinRegion + (a - sec.offsetWithinAddressSpace)), Number(stop - a));
+      }
+      a = stop;
+    }
+  }
+
+  /** TbCacheClient: the cache was flushed. */
+  onTbFlush(): void {
+    this.jc.fill(null);
+  }
+
+  /** CodeWriteHandler: a store is about to write RAM holding translated code (QEMU notdirty_write). */
+  beforeCodeWrite(ramId: number, offset: number, len: number): void {
+    const cur = this.currentTb;
+    if (cur !== null && !cur.invalid && (cur.cflags & CF_COUNT_MASK) !== 1 && this.tbOverlaps(cur, ramId, offset, len)) {
+      // The executing TB is modified: drop it, restore the state of the store instruction and re-execute
+      // it alone (QEMU tb_invalidate_phys_page_range__locked + cpu_loop_exit_noexc); nothing is written yet.
+      this.cache.invalidateRange(ramId, offset, len);
+      this.cache.invalidate(cur);
+      this.ops.restoreStateToOpc(cur.insnStarts[this.curInsn]!);
+      this.oneInsnNext = true;
+      this.execStats.smcExits++;
+      throw new CpuLoopExitNoExc(true, false);
+    }
+    this.cache.invalidateRange(ramId, offset, len);
+  }
+
+  /** CodeWriteHandler. */
+  pageHasCode(key: number): boolean {
+    return this.cache.pageHasCode(key);
+  }
+
+  private tbOverlaps(tb: TranslationBlock, ramId: number, offset: number, len: number): boolean {
+    const end = offset + len;
+    for (let p = offset - (offset & (TARGET_PAGE_SIZE - 1)); p < end; p += TARGET_PAGE_SIZE) {
+      const key = ramPageKey(ramId, p);
+      if (tb.overlapsPage(key, Math.max(offset, p) - p, Math.min(end, p + TARGET_PAGE_SIZE) - p)) return true;
+    }
+    return false;
+  }
+
+  // ---- lookup (QEMU tb_lookup) ---------------------------------------------------------------------
+
+  private readState(): void {
+    if (this.fastState) {
+      this.sPcLo = this.envI32[this.pcWord]!;
+      this.sPcHi = this.pc64 ? this.envI32[this.pcWord + 1]! : 0;
+      this.sFlags = this.ops.getTbFlags!();
+    } else {
+      const s = this.ops.getTbState();
+      const pc = BigInt.asUintN(64, s.pc);
+      this.sPcLo = Number(pc & MASK32) | 0;
+      this.sPcHi = Number(pc >> 32n) | 0;
+      this.sFlags = s.flags;
+    }
+  }
+
+  private readonly page1Of = (tb: TranslationBlock): number => {
+    const next = BigInt.asUintN(64, (tb.pc & ~BigInt(TARGET_PAGE_SIZE - 1)) + BigInt(TARGET_PAGE_SIZE));
+    const e = this.codeEntry(Number(next & MASK32) | 0, Number(next >> 32n) | 0, this.ops.mmuIndexForFetch(), true);
+    if (e < 0 || !this.codeIsRam(e)) return -1;
+    return ramPageKey(this.entries[e + TLB_RAM_ID]!, this.entries[e + TLB_RAM_OFFSET]! >>> 0);
+  };
+
+  /** Finds or translates the TB for the current state (sPc*, sFlags) with `cflags`. May throw CpuLoopExit. */
+  private findTb(cflags: number): TranslationBlock {
+    const lo = this.sPcLo, hi = this.sPcHi, flags = this.sFlags;
+    const j = ((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & (JC_SIZE - 1);
+    let tb: TranslationBlock | null = this.jc[j]!;
+    if (tb !== null && tb.pcLo === lo && tb.pcHi === hi && tb.flags === flags && tb.cflags === cflags && !tb.invalid) {
+      this.execStats.jumpCacheHits++;
+      return tb;
+    }
+    const mmuIdx = this.ops.mmuIndexForFetch();
+    const e = this.codeEntry(lo, hi, mmuIdx, false);
+    tb = null;
+    if (this.codeIsRam(e)) {
+      const page0 = ramPageKey(this.entries[e + TLB_RAM_ID]!, this.entries[e + TLB_RAM_OFFSET]! >>> 0);
+      tb = this.cache.lookup(lo, hi, flags, cflags, page0, this.page1Of);
+      if (tb !== null) this.execStats.hashHits++;
+    }
+    if (tb === null) {
+      tb = this.cache.generate(this.ops, this, joinAddr(lo, hi), flags, cflags, this.breakpoints.size > 0 ? this.breakpoints : null);
+    }
+    if ((tb.cflags & CF_NOCACHE) === 0) this.jc[j] = tb;
+    return tb;
+  }
+
+  /** QEMU's chaining rules: same virtual page as the source TB, never into a two-page TB, same cflags. */
+  private maybeLink(src: TranslationBlock, slot: 0 | 1, dst: TranslationBlock): void {
+    if (src.jmpDest[slot] === null && !src.invalid && !dst.invalid && dst.page1 === -1 && src.cflags === dst.cflags
+        && ((src.cflags | dst.cflags) & CF_NOCACHE) === 0 && src.pcHi === dst.pcHi && ((src.pcLo ^ dst.pcLo) & PAGE_MASK) === 0) {
+      this.cache.link(src, slot, dst);
+      this.execStats.chainsLinked++;
+    }
+  }
+
+  // ---- the loop (QEMU cpu_exec) ----------------------------------------------------------------------
+
+  /** Runs guest code until `maxInsns` instructions ran or another stop reason (see {@link ExecStopReason}). */
+  exec(maxInsns: number, options: ExecOptions = {}): ExecResult {
+    const start = this.icount;
+    let budget = maxInsns;
+    let last: TranslationBlock | null = null;
+    let lastSlot: 0 | 1 = 0;
+    let first = true;
+    let stall = 0;
+    const until = options.until;
+    const ops = this.ops;
+    for (;;) {
+      // -- TB boundary: halt, exit request, interrupts, budget (QEMU cpu_handle_halt/interrupt) --
+      if (this.halted) {
+        if (!ops.hasWork()) return { reason: 'halt', instructions: this.icount - start };
+        this.halted = false;
+      }
+      if (this.exitRequest) {
+        this.exitRequest = false;
+        return { reason: 'exit-request', instructions: this.icount - start };
+      }
+      if (this.interruptRequest && !this.oneInsnNext && ops.execInterrupt()) {
+        last = null;
+        this.execStats.interrupts++;
+        this.hooks?.interrupt?.();
+        if (this.halted) continue;
+      }
+      if (budget <= 0) return { reason: 'budget', instructions: this.icount - start };
+      if (until !== undefined && until()) return { reason: 'until', instructions: this.icount - start };
+
+      // -- find the TB: chain link, jump cache, hash table, or translate --
+      let tb: TranslationBlock | null = null;
+      if (last !== null && !this.oneInsnNext) {
+        const d: TranslationBlock | null = last.jmpDest[lastSlot];
+        if (d !== null && d.cflags === this.curCflags) {
+          tb = d;
+          this.execStats.chainedExits++;
+        }
+      }
+      try {
+        const skipBp = first && options.skipBreakpointAtStart === true;
+        if (tb === null) {
+          this.readState();
+          // Breakpoints are checked before lookup (QEMU check_for_breakpoints), so a breakpoint on an
+          // instruction whose fetch faults still stops.
+          if (this.breakpoints.size !== 0 && !skipBp && this.breakpoints.has(joinAddr(this.sPcLo, this.sPcHi))) {
+            return { reason: 'breakpoint', instructions: this.icount - start };
+          }
+          if (this.oneInsnNext) {
+            this.oneInsnNext = false;
+            tb = this.findTb((this.curCflags & ~CF_COUNT_MASK) | 1);
+          } else {
+            tb = this.findTb(this.curCflags);
+            if (last !== null) this.maybeLink(last, lastSlot, tb);
+          }
+        } else if (this.breakpoints.size !== 0 && !skipBp && this.breakpoints.has(tb.pc)) {
+          return { reason: 'breakpoint', instructions: this.icount - start };
+        }
+        if (tb.nbInsns > budget) {
+          // Stop exactly at the budget: a TB limited to the remaining instructions (QEMU CF_COUNT_MASK).
+          this.sPcLo = tb.pcLo; this.sPcHi = tb.pcHi; this.sFlags = tb.flags;
+          tb = this.findTb((tb.cflags & ~(CF_COUNT_MASK | CF_NOCACHE)) | Math.min(budget, CF_COUNT_MASK));
+        }
+      } catch (e) {
+        // A fetch fault on the first instruction (translation or lookup): pc is already exact.
+        if (!(e instanceof CpuLoopExit)) throw e;
+        this.deliver(e);
+        last = null;
+        first = false;
+        if (++stall >= MAX_EXCEPTIONS_WITHOUT_PROGRESS) return { reason: 'stalled', instructions: this.icount - start };
+        continue;
+      }
+      first = false;
+
+      // -- run it (QEMU cpu_tb_exec) --
+      this.currentTb = tb;
+      this.curInsn = 0;
+      this.chainBarrier = false;
+      this.execStats.tbsExecuted++;
+      if (this.hookTb !== null) this.hookTb(tb.pc, tb.nbInsns);
+      if (this.hookInsn !== null) this.hookInsn(tb.pc);
+      let exit: number;
+      try {
+        exit = tb.code(this);
+      } catch (e) {
+        this.currentTb = null;
+        if (!(e instanceof CpuLoopExit)) throw e;
+        const done = this.curInsn + (e instanceof CpuLoopExitNoExc && e.completed ? 1 : 0);
+        this.icount += done;
+        budget -= done;
+        if (!e.restored) ops.restoreStateToOpc(tb.insnStarts[this.curInsn]!);
+        this.deliver(e);
+        last = null;
+        stall = done > 0 ? 0 : stall + 1;
+        if (stall >= MAX_EXCEPTIONS_WITHOUT_PROGRESS) return { reason: 'stalled', instructions: this.icount - start };
+        continue;
+      }
+      this.currentTb = null;
+      this.icount += tb.nbInsns;
+      budget -= tb.nbInsns;
+      stall = 0;
+      if ((exit === 1 || exit === 2) && !tb.invalid && !this.chainBarrier) {
+        last = tb;
+        lastSlot = (exit - 1) as 0 | 1;
+      } else {
+        last = null;
+      }
+    }
+  }
+
+  /** Delivers the exception recorded by the target (QEMU cpu_handle_exception), unless a no-exception exit. */
+  private deliver(e: CpuLoopExit): void {
+    if (e instanceof CpuLoopExitNoExc) return;
+    this.execStats.exceptions++;
+    if (this.hooks?.exception) this.hooks.exception(BigInt.asUintN(64, this.ops.getTbState().pc));
+    this.ops.doInterrupt();
+  }
+
+  /** Statistics of this CPU, its TLB and its (possibly shared) TB cache. */
+  getStats(): ExecStats & TbCacheStats & { tlb: TlbStats } {
+    return { ...this.execStats, ...this.cache.stats, tlb: { ...this.tlbStats } };
+  }
+}
+
+/** Runs `exec` for up to `maxInsns` instructions (the brief's functional entry point). */
+export function cpuExec(exec: TcgExecutor, options: { maxInsns: number } & ExecOptions): ExecResult {
+  return exec.exec(options.maxInsns, options);
+}
+
+// ---- helpers frontends can call from translated code ------------------------------------------------
+
+/** A CPU object (the `TbRuntime.cpu` passed to helpers) that gives access to its executor. */
+export interface TcgCpuLike {
+  readonly tcg: TcgExecutor;
+}
+
+/**
+ * `fence.i` and similar instruction-cache maintenance. Stores (from the CPU, the slow path and DMA through
+ * the address space) already invalidate the code they overwrite, so, as in QEMU (riscv trans_fence_i),
+ * nothing needs flushing: the frontend only has to end the TB after it. Provided so frontends have one
+ * call site should that change.
+ */
+export const helperIcacheSync: HelperInfo = {
+  name: 'icache_sync', fn: () => undefined, args: [], flags: 0,
+};
+
+/** Flushes all translated code (QEMU tb_flush) from translated code; the frontend must end the TB after it. */
+export const helperTbFlush: HelperInfo = {
+  name: 'tb_flush', fn: (cpu: TcgCpuLike) => { cpu.tcg.tbFlush(); }, args: [], flags: 0,
+};
