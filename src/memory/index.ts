@@ -5,6 +5,6 @@
 export * from './ops.js';
 export * from './errors.js';
 export * from './ram.js';
-export { MemoryRegion, type MemoryRegionKind, type RamOptions } from './region.js';
+export { MemoryRegion, type MemoryRegionKind, type RamOptions, type RegionObserver } from './region.js';
 export * from './flatview.js';
 export * from './address-space.js';

@@ -4,3 +4,4 @@
  */
 export * from './chardev-stdio.js';
 export * from './chardev-socket.js';
+export { ChardevError, ChardevRegistry } from '../chardev/index.js';

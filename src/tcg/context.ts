@@ -47,7 +47,8 @@ export interface IrFunction {
   nbInsns: number;
 }
 
-type Imm = bigint | number;
+/** An immediate operand: a number or a bigint, normalized to the temp type. */
+export type Imm = bigint | number;
 
 /** IR builder for one TB. Methods mirror QEMU's `tcg_gen_<op>` names. */
 export class TcgContext {

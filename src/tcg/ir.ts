@@ -97,7 +97,7 @@ export const CALL_NO_RETURN = 8;
  * is returned the same way (an i32 result may be any number; it is truncated with `| 0`; an i64
  * result may be any BigInt; it is truncated with `BigInt.asUintN(64, r)`).
  * A helper may throw (e.g. a guest exception); the backend then must have written back globals
- * and recorded the current guest instruction (see {@link TbRuntime.faultInsn}).
+ * and recorded the current guest instruction (see `TbRuntime.curInsn`).
  */
 export interface HelperInfo {
   readonly name: string;
@@ -157,7 +157,7 @@ export type Opcode =
  * - ld/st: ld o=[d] c=[offset, memop]; st i=[v] c=[offset, memop]
  * - qemu_ld: o=[d], i=[addr], c=[memop, mmuIdx]; qemu_st: i=[val, addr], c=[memop, mmuIdx]
  * - call: o=[] or [ret], i=args, helper
- * - goto_tb: c=[slot 0|1]; must be immediately followed by `exit_tb` with c=[slot+1]... see {@link Tb}.
+ * - goto_tb: c=[slot 0|1]; must be immediately followed by `exit_tb` with c=[slot+1].
  * - exit_tb: c=[value]: 0 = plain exit (the loop looks up the next TB from the pc in env);
  *   1 or 2 = exit through chain slot 0 or 1 (the TB set the pc before; the loop may patch the slot).
  * - lookup_and_goto_ptr: the pc in env is already set; look up the next TB and continue, or exit.

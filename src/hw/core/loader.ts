@@ -6,7 +6,7 @@
  */
 import { ElfError, PF_X, parseElf, type ElfImage, type ParseElfOptions } from './elf.js';
 
-export { ElfError, parseElf, symbolAt, EM_AARCH64, EM_ARM, EM_RISCV, PF_R, PF_W, PF_X } from './elf.js';
+export { ElfError, parseElf, symbolAt, EM_AARCH64, EM_ARM, EM_RISCV, PF_R, PF_W, PF_X, STT_NOTYPE, STT_OBJECT, STT_FUNC, STB_LOCAL, STB_GLOBAL, STB_WEAK } from './elf.js';
 export type { ElfImage, ElfSegment, ElfSymbol, ParseElfOptions, SymbolHit } from './elf.js';
 
 /** Writes `data` to guest address `addr`. May throw (e.g. the board's "not RAM" error); loaders let it through. */
