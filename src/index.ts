@@ -20,3 +20,4 @@ export * from './hw/core/device.js';
 export * from './hw/core/sysbus.js';
 export * from './hw/core/loader.js';
 export * from './hw/core/fdt.js';
+export * from './gdbstub/index.js';

@@ -5,3 +5,4 @@
 export * from './chardev-stdio.js';
 export * from './chardev-socket.js';
 export { ChardevError, ChardevRegistry } from '../chardev/index.js';
+export * from './gdbserver.js';
