@@ -21,3 +21,6 @@ export * from './hw/core/sysbus.js';
 export * from './hw/core/loader.js';
 export * from './hw/core/fdt.js';
 export * from './gdbstub/index.js';
+export * from './machine/machine.js';
+export * from './hw/riscv/boot.js';
+export * from './hw/riscv/virt.js';

@@ -6,3 +6,4 @@ export * from './chardev-stdio.js';
 export * from './chardev-socket.js';
 export { ChardevError, ChardevRegistry } from '../chardev/index.js';
 export * from './gdbserver.js';
+export * from './files.js';

@@ -1,0 +1,661 @@
+/**
+ * The RISC-V `virt` board (QEMU 7.2 hw/riscv/virt.c): its memory map, its devices and their wiring,
+ * its device tree, and how it boots (hw/riscv/boot.c, in ./boot.ts).
+ *
+ * ```
+ * 0x0000_1000  mrom       boot stub + fw_dynamic_info (ROM, 0xf000)
+ * 0x0010_0000  test       sifive_test: power off (pass/fail code), reset
+ * 0x0010_1000  rtc        goldfish RTC                    PLIC irq 11
+ * 0x0200_0000  clint      ACLINT MSWI (msip), + 0x4000 MTIMER (mtimecmp; mtime at 0xbff8)
+ * 0x0c00_0000  plic       SiFive PLIC, 96 sources, contexts M and S per hart
+ * 0x1000_0000  uart0      NS16550A                        PLIC irq 10
+ * 0x1000_1000  virtio     8 virtio-mmio transports, 0x1000 apart, PLIC irq 1..8
+ * 0x2000_0000  flash      2 × 32 MiB (RAM-backed ROM devices; CFI commands are not emulated)
+ * 0x8000_0000  dram       RAM (-m, 128 MiB by default)
+ * ```
+ * IRQs: UART/RTC/virtio → PLIC inputs; PLIC context 2h → hart h MEIP, 2h+1 → SEIP; ACLINT → MSIP/MTIP.
+ * The hart's `time` CSR reads the mtimer, and Sstc's stimecmp arms a timer on the machine's clock.
+ *
+ * Boot, as QEMU: the hart starts at 0x1000 in M-mode; the stub sets a0 = hart id, a1 = the FDT address,
+ * a2 = &fw_dynamic_info and jumps to the start address: the firmware at 0x8000_0000 (`bios`), or with
+ * `bios: 'none'` the kernel's entry. The kernel goes to align_up(firmware end, 2 MiB (RV64) / 4 MiB
+ * (RV32)) unless it is an ELF (loaded at its physical addresses); the initrd above it; the FDT near the
+ * top of RAM (below 3 GiB). Every image is a ROM blob: it is written again at each reset.
+ *
+ * Not emulated (and so not in the FDT): fw_cfg, the PCIe host, the platform bus, the PMU.
+ * @module
+ */
+import { Fdt, parseFdt } from '../core/fdt.js';
+import { parseElf, loadElf, EM_RISCV, type ElfImage } from '../core/loader.js';
+import type { SysBusDevice } from '../core/sysbus.js';
+import type { TcgBackendName } from '../core/cpu.js';
+import { Ns16550a } from '../char/serial.js';
+import { FINISHER_PASS, FINISHER_RESET, SifiveTest } from '../misc/sifive-test.js';
+import {
+  RiscvAclintMtimer, RiscvAclintSwi, RISCV_ACLINT_DEFAULT_MTIME, RISCV_ACLINT_DEFAULT_MTIMECMP,
+  RISCV_ACLINT_DEFAULT_MTIMER_SIZE, RISCV_ACLINT_SWI_SIZE,
+} from '../intc/riscv-aclint.js';
+import { SifivePlic, VIRT_PLIC } from '../intc/sifive-plic.js';
+import { GoldfishRtc } from '../rtc/goldfish-rtc.js';
+import { VirtioMmio } from '../virtio/virtio-mmio.js';
+import { RiscvCpu, DEFAULT_RISCV_ISA } from '../../target/riscv/cpu.js';
+import {
+  IRQ_M_EXT as CPU_IRQ_M_EXT, IRQ_M_SOFT as CPU_IRQ_M_SOFT, IRQ_M_TIMER as CPU_IRQ_M_TIMER, IRQ_S_EXT as CPU_IRQ_S_EXT,
+} from '../../target/riscv/hart-state.js';
+import { setIrqLine, stimerExpired } from '../../target/riscv/priv.js';
+import type { QemuTimer } from '../../util/timer.js';
+import { MemoryRegion } from '../../memory/region.js';
+import { BufferChardev } from '../../chardev/char-buffer.js';
+import type { Chardev } from '../../chardev/char.js';
+import type { Logger, LoggerOptions } from '../../util/log.js';
+import type { MainLoopOptions } from '../../util/main-loop.js';
+import { parseSize } from '../../util/size.js';
+import { Machine, MachineError } from '../../machine/machine.js';
+import {
+  fdtLoadAddr, fwDynamicInfoBytes, initrdStartAddr, kernelStartAddr, resetVectorBytes, RESET_VEC_SIZE,
+} from './boot.js';
+
+/** One `{ base, size }` entry of the board's memory map (QEMU MemMapEntry). */
+export interface MemMapEntry {
+  readonly base: bigint;
+  readonly size: bigint;
+}
+
+/** The virt board's memory map (QEMU 7.2 virt_memmap). */
+export const VIRT_MEMMAP = {
+  debug: { base: 0x0n, size: 0x100n },
+  mrom: { base: 0x1000n, size: 0xf000n },
+  test: { base: 0x100000n, size: 0x1000n },
+  rtc: { base: 0x101000n, size: 0x1000n },
+  clint: { base: 0x2000000n, size: 0x10000n },
+  plic: { base: 0xc000000n, size: 0x600000n },
+  uart0: { base: 0x10000000n, size: 0x100n },
+  virtio: { base: 0x10001000n, size: 0x1000n },
+  fwCfg: { base: 0x10100000n, size: 0x18n },
+  flash: { base: 0x20000000n, size: 0x4000000n },
+  dram: { base: 0x80000000n, size: 0n },
+} as const satisfies Record<string, MemMapEntry>;
+
+/** PLIC input of the UART (QEMU UART0_IRQ). */
+export const UART0_IRQ = 10;
+/** PLIC input of the RTC (QEMU RTC_IRQ). */
+export const RTC_IRQ = 11;
+/** PLIC input of the first virtio-mmio slot; slot i uses VIRTIO_IRQ + i (QEMU VIRTIO_IRQ). */
+export const VIRTIO_IRQ = 1;
+/** Number of virtio-mmio slots (QEMU VIRTIO_COUNT). */
+export const VIRTIO_COUNT = 8;
+/** PLIC sources (`riscv,ndev` as QEMU 7.2 writes it). */
+export const VIRT_IRQCHIP_NUM_SOURCES = 96;
+/** mtime frequency (QEMU RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ). */
+export const VIRT_TIMEBASE_FREQ = 10_000_000;
+/** ns16550a input clock (QEMU: 399193 × 16 = 3686400 Hz, the "clock-frequency" of the UART node). */
+export const VIRT_UART_CLOCK = 3686400;
+
+/** Interrupt numbers of the hart-local interrupt controller (QEMU IRQ_*). */
+const IRQ_M_SOFT = 3, IRQ_M_TIMER = 7, IRQ_S_EXT = 9, IRQ_M_EXT = 11;
+
+/** What the generated tree depends on. */
+export interface VirtFdtConfig {
+  /** Number of harts (hart ids 0..n-1). */
+  readonly cpus: number;
+  /** `riscv,isa` of every hart. */
+  readonly isa: string;
+  /** `mmu-type` of every hart (`riscv,sv48`, `riscv,sv39`, `riscv,sv32`). */
+  readonly mmuType: string;
+  /** RAM size in bytes (RAM starts at {@link VIRT_MEMMAP}.dram.base). */
+  readonly memSize: bigint;
+  /** Include the flash node (default true). */
+  readonly flash?: boolean;
+}
+
+/**
+ * Builds the board's device tree as QEMU 7.2 create_fdt() does (create_fdt_socket_cpus, _memory, _clint,
+ * _plic, create_fdt_virtio, create_fdt_reset, _uart, _rtc, _flash), everything but `/chosen`'s boot
+ * arguments (see {@link setChosenBootArgs}). Nodes and properties are added in the order
+ * `dtc -I dtb -O dts` shows for QEMU's blob, and phandles are numbered as QEMU numbers them.
+ *
+ * Differences from QEMU 7.2, for what softboard does not emulate: no `/pmu` (no Sscofpmf counters),
+ * no `/fw-cfg@10100000`, no `/platform-bus@4000000`, no `/soc/pci@30000000`, no `/chosen/rng-seed`;
+ * `riscv,isa` lists the extensions the CPU model implements.
+ */
+export function createVirtFdt(cfg: VirtFdtConfig): Fdt {
+  const m = VIRT_MEMMAP;
+  const fdt = new Fdt();
+  const root = fdt.root;
+  root.setPropU32('#address-cells', 2);
+  root.setPropU32('#size-cells', 2);
+  root.setPropString('compatible', 'riscv-virtio');
+  root.setPropString('model', 'riscv-virtio,qemu');
+
+  // Phandles are handed out in QEMU's order: harts from the last one down (cpu, then its intc), then
+  // the PLIC, then the test device (syscon).
+  const cpuPhandle: number[] = [];
+  const intcPhandle: number[] = [];
+  for (let i = cfg.cpus - 1; i >= 0; i--) {
+    cpuPhandle[i] = fdt.allocPhandle();
+    intcPhandle[i] = fdt.allocPhandle();
+  }
+  const plicPhandle = fdt.allocPhandle();
+  const testPhandle = fdt.allocPhandle();
+
+  if (cfg.flash !== false) {
+    const half = m.flash.size / 2n;
+    const flash = root.addNode(`flash@${hex(m.flash.base)}`);
+    flash.setPropU32('bank-width', 4);
+    flash.setPropCells('reg', [...regCells(m.flash.base, half), ...regCells(m.flash.base + half, half)]);
+    flash.setPropString('compatible', 'cfi-flash');
+  }
+
+  const chosen = root.addNode('chosen');
+  chosen.setPropString('stdout-path', `/soc/serial@${hex(m.uart0.base)}`);
+
+  for (const [name, value] of [['poweroff', FINISHER_PASS], ['reboot', FINISHER_RESET]] as const) {
+    const n = root.addNode(name);
+    n.setPropU32('value', value);
+    n.setPropU32('offset', 0);
+    n.setPropU32('regmap', testPhandle);
+    n.setPropString('compatible', `syscon-${name}`);
+  }
+
+  const mem = root.addNode(`memory@${hex(m.dram.base)}`);
+  mem.setPropString('device_type', 'memory');
+  mem.setPropCells('reg', regCells(m.dram.base, cfg.memSize));
+
+  const cpus = root.addNode('cpus');
+  cpus.setPropU32('#address-cells', 1);
+  cpus.setPropU32('#size-cells', 0);
+  cpus.setPropU32('timebase-frequency', VIRT_TIMEBASE_FREQ);
+  for (let i = 0; i < cfg.cpus; i++) {
+    const cpu = cpus.addNode(`cpu@${i}`);
+    cpu.setPropU32('phandle', cpuPhandle[i]!);
+    cpu.setPropString('device_type', 'cpu');
+    cpu.setPropU32('reg', i);
+    cpu.setPropString('status', 'okay');
+    cpu.setPropString('compatible', 'riscv');
+    cpu.setPropString('riscv,isa', cfg.isa);
+    cpu.setPropString('mmu-type', cfg.mmuType);
+    const intc = cpu.addNode('interrupt-controller');
+    intc.setPropU32('#interrupt-cells', 1);
+    intc.setPropEmpty('interrupt-controller');
+    intc.setPropString('compatible', 'riscv,cpu-intc');
+    intc.setPropU32('phandle', intcPhandle[i]!);
+  }
+  const cluster = cpus.addNode('cpu-map').addNode('cluster0');
+  for (let i = 0; i < cfg.cpus; i++) cluster.addNode(`core${i}`).setPropU32('cpu', cpuPhandle[i]!);
+
+  const soc = root.addNode('soc');
+  soc.setPropU32('#address-cells', 2);
+  soc.setPropU32('#size-cells', 2);
+  soc.setPropString('compatible', 'simple-bus');
+  soc.setPropEmpty('ranges');
+
+  const rtc = soc.addNode(`rtc@${hex(m.rtc.base)}`);
+  rtc.setPropU32('interrupts', RTC_IRQ);
+  rtc.setPropU32('interrupt-parent', plicPhandle);
+  rtc.setPropCells('reg', regCells(m.rtc.base, m.rtc.size));
+  rtc.setPropString('compatible', 'google,goldfish-rtc');
+
+  const uart = soc.addNode(`serial@${hex(m.uart0.base)}`);
+  uart.setPropU32('interrupts', UART0_IRQ);
+  uart.setPropU32('interrupt-parent', plicPhandle);
+  uart.setPropU32('clock-frequency', VIRT_UART_CLOCK);
+  uart.setPropCells('reg', regCells(m.uart0.base, m.uart0.size));
+  uart.setPropString('compatible', 'ns16550a');
+
+  const test = soc.addNode(`test@${hex(m.test.base)}`);
+  test.setPropU32('phandle', testPhandle);
+  test.setPropCells('reg', regCells(m.test.base, m.test.size));
+  test.setPropStringList('compatible', ['sifive,test1', 'sifive,test0', 'syscon']);
+
+  for (let i = VIRTIO_COUNT - 1; i >= 0; i--) {
+    const base = m.virtio.base + BigInt(i) * m.virtio.size;
+    const v = soc.addNode(`virtio_mmio@${hex(base)}`);
+    v.setPropU32('interrupts', VIRTIO_IRQ + i);
+    v.setPropU32('interrupt-parent', plicPhandle);
+    v.setPropCells('reg', regCells(base, m.virtio.size));
+    v.setPropString('compatible', 'virtio,mmio');
+  }
+
+  const plic = soc.addNode(`plic@${hex(m.plic.base)}`);
+  plic.setPropU32('phandle', plicPhandle);
+  plic.setPropU32('riscv,ndev', VIRT_IRQCHIP_NUM_SOURCES);
+  plic.setPropCells('reg', regCells(m.plic.base, m.plic.size));
+  plic.setPropCells('interrupts-extended', intcPhandle.flatMap((p) => [p, IRQ_M_EXT, p, IRQ_S_EXT]));
+  plic.setPropEmpty('interrupt-controller');
+  plic.setPropStringList('compatible', ['sifive,plic-1.0.0', 'riscv,plic0']);
+  plic.setPropU32('#address-cells', 0);
+  plic.setPropU32('#interrupt-cells', 1);
+
+  const clint = soc.addNode(`clint@${hex(m.clint.base)}`);
+  clint.setPropCells('interrupts-extended', intcPhandle.flatMap((p) => [p, IRQ_M_SOFT, p, IRQ_M_TIMER]));
+  clint.setPropCells('reg', regCells(m.clint.base, m.clint.size));
+  clint.setPropStringList('compatible', ['sifive,clint0', 'riscv,clint0']);
+
+  return fdt;
+}
+
+/** Boot arguments QEMU puts in `/chosen` (virt_machine_done / create_fdt). */
+export interface ChosenBootArgs {
+  /** `-append`: `bootargs`. */
+  readonly bootargs?: string | undefined;
+  /** `-initrd`: the loaded range `[start, end)`. */
+  readonly initrd?: { readonly start: bigint; readonly end: bigint } | undefined;
+}
+
+/** Sets `/chosen` boot arguments in `fdt` (creating `/chosen` if a user tree lacks it). */
+export function setChosenBootArgs(fdt: Fdt, args: ChosenBootArgs): void {
+  const chosen = fdt.addPath('/chosen');
+  if (args.bootargs !== undefined && args.bootargs !== '') chosen.setPropString('bootargs', args.bootargs);
+  if (args.initrd) {
+    // QEMU 7.2 writes one cell (qemu_fdt_setprop_cell); two are needed only above 4 GiB.
+    const set = (name: string, v: bigint): void => {
+      if (v <= 0xffffffffn) chosen.setPropU32(name, Number(v));
+      else chosen.setPropU64(name, v);
+    };
+    set('linux,initrd-start', args.initrd.start);
+    set('linux,initrd-end', args.initrd.end);
+  }
+}
+
+function hex(v: bigint): string {
+  return v.toString(16);
+}
+
+/** `<hi lo hi lo>` for #address-cells = #size-cells = 2. */
+function regCells(base: bigint, size: bigint): number[] {
+  const c = (v: bigint): number[] => [Number(v >> 32n), Number(v & 0xffffffffn)];
+  return [...c(base), ...c(size)];
+}
+
+// ---- the board -------------------------------------------------------------------------------------
+
+/** Options of {@link createVirtMachine}. Images are bytes: file paths are Node-only (src/node/files.ts). */
+export interface VirtMachineOptions<S extends Chardev = Chardev> {
+  /** `riscv64` (default) or `riscv32` (what qemu-system-riscv32 -M virt is). */
+  readonly arch?: 'riscv64' | 'riscv32';
+  /** RAM size: `'128M'` (default), `'1G'`, or bytes. A number without suffix is MiB, as QEMU's `-m`. */
+  readonly memory?: string | number | bigint;
+  /** Number of harts (default 1). */
+  readonly cpus?: number;
+  /** ISA string of the harts (default: everything the CPU model implements for the XLEN). */
+  readonly isa?: string;
+  /**
+   * Firmware (`-bios`): an ELF or a raw image loaded at 0x8000_0000, or `'none'` (default: softboard
+   * ships no OpenSBI) to start the kernel directly.
+   */
+  readonly bios?: Uint8Array | 'none';
+  /** Kernel (`-kernel`): an ELF, or a raw image loaded at the kernel address. */
+  readonly kernel?: Uint8Array;
+  /** Initial RAM disk (`-initrd`). */
+  readonly initrd?: Uint8Array;
+  /** Kernel command line (`-append`) → `/chosen/bootargs`. */
+  readonly append?: string;
+  /** A device tree blob (`-dtb`) used instead of the generated one (bootargs/initrd are still set in it). */
+  readonly dtb?: Uint8Array;
+  /** Names of the images, for error messages (default: `bios`, `kernel`…). */
+  readonly names?: { readonly bios?: string; readonly kernel?: string; readonly initrd?: string; readonly dtb?: string };
+  /** The first UART's chardev (default: a new {@link BufferChardev}: `machine.serial.output`, `.feed()`). */
+  readonly serial?: S;
+  /** TCG backend (default `closure`; `interp` is the slow reference interpreter). */
+  readonly backend?: TcgBackendName;
+  /** Logger or logger options (`{ mask: 'guest_errors,unimp', sink }`). */
+  readonly log?: Logger | LoggerOptions;
+  /** Virtual ns per instruction = 2^icountShift (default 2); see src/machine/machine.ts. */
+  readonly icountShift?: number;
+  /** Main-loop host clocks (tests pin them). */
+  readonly mainLoop?: MainLoopOptions;
+  /**
+   * The goldfish RTC (QEMU `-rtc clock=…,base=…`): `clock` `vm` (default here: it follows the virtual
+   * clock, so runs are reproducible), `host` (QEMU's default) or `rt`; `base` `utc` (default: the host's
+   * time at creation) or `YYYY-MM-DDTHH:MM:SS`. Fix `base` too for a fully deterministic run.
+   */
+  readonly rtc?: { readonly clock?: 'host' | 'vm' | 'rt'; readonly base?: string };
+}
+
+/** A bad board option or an image that does not fit the board. */
+export class VirtMachineError extends MachineError {
+  override name = 'VirtMachineError';
+}
+
+/** Where things went at boot (for tests, debugging and the CLI's `-d` output). */
+export interface VirtBootInfo {
+  /** Address the boot stub jumps to. */
+  readonly startAddr: bigint;
+  /** End of the firmware (its start without one). */
+  readonly firmwareEnd: bigint;
+  /** Kernel entry (next_addr of fw_dynamic_info), or null without a kernel. */
+  readonly kernelEntry: bigint | null;
+  /** Initrd range, if any. */
+  readonly initrd: { readonly start: bigint; readonly end: bigint } | null;
+  /** Where the FDT was placed, and its size. */
+  readonly fdtAddr: bigint;
+  readonly fdtSize: number;
+}
+
+const MiB = 1n << 20n;
+
+/**
+ * The RISC-V virt machine; make one with {@link createVirtMachine}. `S` is the type of its serial
+ * chardev ({@link BufferChardev} unless another was given).
+ */
+export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine<S> {
+  /** Base ISA width of the harts. */
+  readonly xlen: 32 | 64;
+  /** RAM size in bytes. */
+  readonly ramSize: bigint;
+  /** The harts. */
+  readonly harts: RiscvCpu[] = [];
+  readonly ram: MemoryRegion;
+  readonly mrom: MemoryRegion;
+  readonly flash: readonly MemoryRegion[];
+  readonly uart: Ns16550a;
+  readonly test: SifiveTest;
+  /** ACLINT software interrupts (CLINT msip) at 0x0200_0000. */
+  readonly mswi: RiscvAclintSwi;
+  /** ACLINT machine timer (CLINT mtimecmp/mtime) at 0x0200_4000. */
+  readonly mtimer: RiscvAclintMtimer;
+  /** The PLIC at 0x0c00_0000: context 2h is hart h's M mode (MEIP), 2h+1 its S mode (SEIP). */
+  readonly plic: SifivePlic;
+  readonly rtc: GoldfishRtc;
+  /** The eight virtio-mmio transports (empty slots until a device is plugged). */
+  readonly virtio: readonly VirtioMmio[];
+  /** The device tree handed to the guest (the generated one, or the `dtb` option's, with /chosen set). */
+  readonly fdt: Fdt;
+  /** The FDT blob at {@link VirtBootInfo.fdtAddr}. */
+  readonly fdtBlob: Uint8Array;
+  readonly bootInfo: VirtBootInfo;
+  readonly #stimers: QemuTimer<RiscvCpu>[] = [];
+
+  constructor(options: VirtMachineOptions<S> = {}) {
+    super({
+      ...(options.log !== undefined ? { log: options.log } : {}),
+      ...(options.icountShift !== undefined ? { icountShift: options.icountShift } : {}),
+      ...(options.mainLoop !== undefined ? { mainLoop: options.mainLoop } : {}),
+      ...(options.backend !== undefined ? { backend: options.backend } : {}),
+    });
+    const arch = options.arch ?? 'riscv64';
+    if (arch !== 'riscv64' && arch !== 'riscv32') throw new VirtMachineError(`arch must be 'riscv64' or 'riscv32', got '${String(arch)}'`);
+    this.xlen = arch === 'riscv32' ? 32 : 64;
+    this.ramSize = parseMemorySize(options.memory ?? '128M');
+    const nCpus = options.cpus ?? 1;
+    if (!Number.isInteger(nCpus) || nCpus < 1 || nCpus > VIRT_CPUS_MAX) {
+      throw new VirtMachineError(`cpus must be an integer 1..${VIRT_CPUS_MAX}, got ${nCpus}`);
+    }
+    const m = VIRT_MEMMAP;
+
+    // -- memory (virt_machine_init) --
+    this.ram = MemoryRegion.ram(this, 'riscv_virt_board.ram', this.ramSize);
+    this.sysmem.addSubregion(m.dram.base, this.ram);
+    this.mrom = MemoryRegion.rom(this, 'riscv_virt_board.mrom', m.mrom.size);
+    this.sysmem.addSubregion(m.mrom.base, this.mrom);
+    const half = m.flash.size / 2n;
+    this.flash = [0, 1].map((i) => {
+      const name = `virt.flash${i}`;
+      const mr = MemoryRegion.romDevice(this, name, half, {
+        read: () => 0,
+        write: (addr) => this.log.unimp(`${name}: CFI flash command write at 0x${addr.toString(16)} ignored (flash commands are not emulated)`),
+      });
+      this.sysmem.addSubregion(m.flash.base + BigInt(i) * half, mr);
+      return mr;
+    });
+
+    // -- harts --
+    const isa = options.isa ?? (this.xlen === 64 ? DEFAULT_RISCV_ISA : 'rv32imafdc_zicsr_zifencei_zba_zbb_zbs');
+    for (let i = 0; i < nCpus; i++) {
+      // `time` reads the mtimer, at the exact instruction (syncClock).
+      const cpu = new RiscvCpu({
+        isa, mhartid: BigInt(i), resetVector: m.mrom.base,
+        getTime: () => {
+          this.syncClock();
+          return this.mtimer.getTime();
+        },
+      });
+      if (cpu.xlen !== this.xlen) throw new VirtMachineError(`isa '${isa}' is RV${cpu.xlen} but the machine is ${arch}`);
+      this.addObject(`/machine/soc/hart${i}`, cpu);
+      cpu.realize();
+      this.addCpu(cpu);
+      this.harts.push(cpu);
+    }
+
+    // -- devices --
+    // ACLINT (QEMU 7.2 virt with aclint=off: riscv_aclint_swi_create + riscv_aclint_mtimer_create).
+    this.mswi = new RiscvAclintSwi();
+    this.mswi.setProperty('numHarts', nCpus);
+    this.mswi.setMachineContext(this);
+    this.addObject('/machine/soc/mswi', this.mswi);
+    this.mswi.realize();
+    this.mapMmio(this.mswi, 0, m.clint.base);
+    this.mtimer = new RiscvAclintMtimer();
+    this.mtimer.setProperties({
+      numHarts: nCpus, timecmpBase: RISCV_ACLINT_DEFAULT_MTIMECMP, timeBase: RISCV_ACLINT_DEFAULT_MTIME,
+      apertureSize: RISCV_ACLINT_DEFAULT_MTIMER_SIZE, timebaseFreq: VIRT_TIMEBASE_FREQ,
+    });
+    this.mtimer.setMachineContext(this);
+    this.addObject('/machine/soc/mtimer', this.mtimer);
+    this.mtimer.realize();
+    this.mapMmio(this.mtimer, 0, m.clint.base + BigInt(RISCV_ACLINT_SWI_SIZE));
+    for (const [i, cpu] of this.harts.entries()) {
+      this.mswi.msip[i]!.connect((level) => setIrqLine(cpu.hart, CPU_IRQ_M_SOFT, level));
+      this.mtimer.mtip[i]!.connect((level) => setIrqLine(cpu.hart, CPU_IRQ_M_TIMER, level));
+      this.wireSstc(cpu);
+    }
+
+    // PLIC (sifive_plic_create with the virt layout, hart config "MS" per hart).
+    this.plic = new SifivePlic();
+    this.plic.setProperties({
+      hartConfig: Array.from({ length: nCpus }, () => 'MS').join(','), numSources: VIRT_PLIC.numSources,
+      numPriorities: VIRT_PLIC.numPriorities, pendingBase: VIRT_PLIC.pendingBase, enableBase: VIRT_PLIC.enableBase,
+      enableStride: VIRT_PLIC.enableStride, contextBase: VIRT_PLIC.contextBase, contextStride: VIRT_PLIC.contextStride,
+      apertureSize: Number(m.plic.size),
+    });
+    this.plic.setMachineContext(this);
+    this.addObject('/machine/soc/plic', this.plic);
+    this.plic.realize();
+    this.mapMmio(this.plic, 0, m.plic.base);
+    for (const [i, cpu] of this.harts.entries()) {
+      this.plic.mExternal(i).connect((level) => setIrqLine(cpu.hart, CPU_IRQ_M_EXT, level));
+      this.plic.sExternal(i).connect((level) => setIrqLine(cpu.hart, CPU_IRQ_S_EXT, level));
+    }
+
+    this.rtc = new GoldfishRtc();
+    this.rtc.setProperties({ rtcClock: options.rtc?.clock ?? 'vm', base: options.rtc?.base ?? 'utc' });
+    this.rtc.setMachineContext(this);
+    this.addObject('/machine/soc/rtc', this.rtc);
+    this.rtc.realize();
+    this.mapMmio(this.rtc, 0, m.rtc.base);
+    this.rtc.connectIrq(0, this.plic.irqIn(RTC_IRQ));
+
+    // virtio-mmio transports, slot i at 0x1000_1000 + 0x1000·i, PLIC source 1 + i.
+    const virtio: VirtioMmio[] = [];
+    for (let i = 0; i < VIRTIO_COUNT; i++) {
+      const v = new VirtioMmio();
+      v.setMachineContext(this);
+      this.addObject(`/machine/soc/virtio${i}`, v);
+      v.realize();
+      this.mapMmio(v, 0, m.virtio.base + BigInt(i) * m.virtio.size);
+      v.connectIrq(0, this.plic.irqIn(VIRTIO_IRQ + i));
+      virtio.push(v);
+    }
+    this.virtio = virtio;
+
+    this.test = new SifiveTest();
+    this.test.setMachineContext(this);
+    this.addObject('/machine/soc/test', this.test);
+    this.test.realize();
+    this.mapMmio(this.test, 0, m.test.base);
+    this.test.events.on('shutdown', (status, kind) => this.shutdown({ kind, status }));
+    this.test.events.on('reset', () => this.requestReset());
+
+    const serial = options.serial ?? (new BufferChardev() as Chardev as S);
+    this.chardevs.add('serial0', serial);
+    this.setSerial(serial);
+    this.uart = new Ns16550a();
+    this.uart.setProperty('chardev', serial);
+    this.uart.setProperty('baudbase', VIRT_UART_CLOCK / 16);
+    this.uart.setMachineContext(this);
+    this.addObject('/machine/soc/uart0', this.uart);
+    this.uart.realize();
+    this.mapMmio(this.uart, 0, m.uart0.base);
+    this.uart.connectIrq(0, this.plic.irqIn(UART0_IRQ));
+
+    // -- device tree and boot images (virt_machine_done) --
+    const names = { bios: 'bios', kernel: 'kernel', initrd: 'initrd', dtb: 'dtb', ...options.names };
+    this.fdt = options.dtb !== undefined
+      ? parseUserDtb(options.dtb, names.dtb)
+      : createVirtFdt({
+        cpus: nCpus, isa: this.harts[0]!.isaString + '_sstc', mmuType: this.xlen === 32 ? 'riscv,sv32' : 'riscv,sv48',
+        memSize: this.ramSize,
+      });
+
+    let firmwareEnd: bigint = m.dram.base;
+    const bios = options.bios ?? 'none';
+    if (bios !== 'none') firmwareEnd = this.loadImage(names.bios, bios, m.dram.base).end;
+    let kernelEntry: bigint | null = null;
+    let initrd: VirtBootInfo['initrd'] = null;
+    if (options.kernel !== undefined) {
+      const k = this.loadImage(names.kernel, options.kernel, kernelStartAddr(this.xlen, firmwareEnd));
+      kernelEntry = k.entry;
+      if (options.initrd !== undefined) {
+        const start = initrdStartAddr(k.entry, this.ramSize);
+        this.placeBlob(names.initrd, start, options.initrd);
+        initrd = { start, end: start + BigInt(options.initrd.length) };
+      }
+    } else if (options.initrd !== undefined) {
+      throw new VirtMachineError(`an initrd needs a kernel (as QEMU's -initrd needs -kernel)`);
+    }
+    setChosenBootArgs(this.fdt, { bootargs: options.append, initrd: initrd ?? undefined });
+    this.fdtBlob = this.fdt.toBlob();
+    const fdtAddr = fdtLoadAddr(m.dram.base, this.ramSize, this.fdtBlob.length);
+    this.placeBlob('fdt', fdtAddr, this.fdtBlob);
+
+    // QEMU 7.2 starts the firmware at the start of RAM; without firmware, softboard jumps to the kernel entry.
+    const startAddr = bios === 'none' && kernelEntry !== null ? kernelEntry : m.dram.base;
+    this.addRom('mrom.reset', m.mrom.base, resetVectorBytes(this.xlen, startAddr, fdtAddr));
+    this.addRom('mrom.finfo', m.mrom.base + BigInt(RESET_VEC_SIZE), fwDynamicInfoBytes(this.xlen, kernelEntry ?? 0n));
+    this.bootInfo = { startAddr, firmwareEnd, kernelEntry, initrd, fdtAddr, fdtSize: this.fdtBlob.length };
+    this.reset();
+  }
+
+  /**
+   * Sstc: a write of stimecmp in the future asks for a callback when mtime reaches it (QEMU
+   * riscv_timer_write_timecmp arms env->stimer on QEMU_CLOCK_VIRTUAL).
+   */
+  private wireSstc(cpu: RiscvCpu): void {
+    const timer: QemuTimer<RiscvCpu> = this.mainLoop.timerNew('virtual', (c) => stimerExpired(c.hart), cpu);
+    this.#stimers.push(timer);
+    cpu.hart.scheduleStimer = (deadline) => {
+      const now = this.virtualTimeNs;
+      const delta = deadline - this.mtimer.getTime();
+      if (delta <= 0n) {
+        timer.modNs(now);
+        return;
+      }
+      const freq = BigInt(VIRT_TIMEBASE_FREQ);
+      const next = BigInt(now) + (delta * 1_000_000_000n + freq - 1n) / freq;
+      // QEMU clamps to INT64_MAX ns; beyond 2^53 ns (104 days) the deadline is "never" (stimecmp = -1).
+      if (next > BigInt(Number.MAX_SAFE_INTEGER)) timer.del();
+      else timer.modNs(Number(next));
+    };
+  }
+
+  /** Maps sysbus region `n` of `dev` at `addr` in system memory (QEMU sysbus_mmio_map). */
+  private mapMmio(dev: SysBusDevice, n: number, addr: bigint): void {
+    this.sysmem.addSubregion(addr, dev.mmio<MemoryRegion>(n));
+    dev.mmioMap(n, addr);
+  }
+
+  /**
+   * Loads an ELF (at its physical addresses) or a raw image (at `rawAddr`), as QEMU riscv_load_firmware
+   * / riscv_load_kernel. @returns the entry and the end of what was loaded.
+   */
+  private loadImage(name: string, bytes: Uint8Array, rawAddr: bigint): { entry: bigint; end: bigint } {
+    if (isElf(bytes)) {
+      let image: ElfImage;
+      try {
+        image = parseElf(bytes, { machine: EM_RISCV });
+      } catch (e) {
+        throw new VirtMachineError(`${name}: ${(e as Error).message}`, { cause: e });
+      }
+      if (image.class !== this.xlen) {
+        throw new VirtMachineError(`${name} is a ${image.class}-bit ELF but the machine is riscv${this.xlen}`);
+      }
+      for (const seg of image.segments) this.checkFits(`${name} segment ${seg.index}`, seg.paddr, seg.memsz);
+      // loadElf writes each segment's file bytes, then its zero fill in chunks: one ROM blob each.
+      const r = loadElf(image, (addr, data) => this.addRom(`${name} @0x${addr.toString(16)}`, addr, data));
+      return { entry: r.entry, end: r.highAddr };
+    }
+    this.placeBlob(name, rawAddr, bytes);
+    return { entry: rawAddr, end: rawAddr + BigInt(bytes.length) };
+  }
+
+  private placeBlob(name: string, addr: bigint, data: Uint8Array): void {
+    this.checkFits(name, addr, BigInt(data.length));
+    this.addRom(name, addr, data);
+  }
+
+  /** Throws a VirtMachineError naming `what` if `[addr, addr+len)` is not all RAM/ROM. */
+  private checkFits(what: string, addr: bigint, len: bigint): void {
+    if (len === 0n) return;
+    const bad = this.firstNonMemory(addr, len);
+    if (bad === null) return;
+    const m = VIRT_MEMMAP;
+    throw new VirtMachineError(
+      `${what} at 0x${addr.toString(16)} (0x${len.toString(16)} bytes) does not fit in memory: 0x${bad.toString(16)} is ` +
+      `${this.describeAddress(bad)}; RAM is 0x${m.dram.base.toString(16)}-0x${(m.dram.base + this.ramSize - 1n).toString(16)} ` +
+      `(${this.ramSize / MiB} MiB), mrom 0x${m.mrom.base.toString(16)}-0x${(m.mrom.base + m.mrom.size - 1n).toString(16)}`);
+  }
+
+  protected override onReset(): void {
+    // Harts are in the QOM tree and reset with it; their Sstc deadlines go with the old stimecmp.
+    for (const t of this.#stimers) t.del();
+    // A hart's reset clears mip, but the interrupt wires keep their level (the mtimer raises MTIP at
+    // reset as mtimecmp = 0 <= mtime = 0; QEMU shows mip = MTIP at the first instruction).
+    for (const [i, cpu] of this.harts.entries()) {
+      setIrqLine(cpu.hart, CPU_IRQ_M_SOFT, this.mswi.msip[i]!.level);
+      setIrqLine(cpu.hart, CPU_IRQ_M_TIMER, this.mtimer.mtip[i]!.level);
+      setIrqLine(cpu.hart, CPU_IRQ_M_EXT, this.plic.mExternal(i).level);
+      setIrqLine(cpu.hart, CPU_IRQ_S_EXT, this.plic.sExternal(i).level);
+    }
+  }
+}
+
+/** Maximum harts (QEMU VIRT_CPUS_MAX is 512; the PLIC contexts here are sized for that). */
+export const VIRT_CPUS_MAX = 512;
+
+function isElf(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+}
+
+function parseUserDtb(blob: Uint8Array, name: string): Fdt {
+  try {
+    return parseFdt(blob);
+  } catch (e) {
+    throw new VirtMachineError(`${name}: not a valid device tree blob: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** `-m` semantics: a plain number is MiB (QEMU), a string may carry a suffix. */
+function parseMemorySize(v: string | number | bigint): bigint {
+  let size: bigint;
+  try {
+    size = typeof v === 'string' ? parseSize(v, { defaultSuffix: 'M' }) : BigInt(v) * MiB;
+  } catch (e) {
+    throw new VirtMachineError(`memory: ${(e as Error).message}`, { cause: e });
+  }
+  if (size < 16n * MiB || size % 4096n !== 0n || size > 4n * (1n << 30n)) {
+    throw new VirtMachineError(`memory must be a multiple of 4 KiB between 16M and 4G, got ${v}`);
+  }
+  return size;
+}
+
+/**
+ * Creates, realizes and resets a RISC-V virt machine (as `qemu-system-riscv64 -M virt …`):
+ * ```ts
+ * const m = createVirtMachine({ bios: 'none', kernel: elfBytes });
+ * m.run({ timeoutMs: 5000 });
+ * console.log(m.serial.output, m.shutdownInfo);
+ * ```
+ */
+export function createVirtMachine<S extends Chardev = BufferChardev>(options: VirtMachineOptions<S> = {}): RiscvVirtMachine<S> {
+  return new RiscvVirtMachine<S>(options);
+}

@@ -1,0 +1,656 @@
+/**
+ * The machine: what ties a board together and runs it (QEMU hw/core/machine.c MachineState, the run
+ * loop of softmmu/cpus.c + accel/tcg/tcg-accel-ops-rr.c in icount mode, softmmu/runstate.c for
+ * shutdown and reset requests, hw/core/loader.c for the ROM blobs re-copied at every reset).
+ *
+ * A {@link Machine} owns, for one emulated computer and nothing else: a {@link MainLoop} (virtual clock,
+ * timers, bottom halves), a {@link Logger}, a {@link ChardevRegistry}, the QOM tree (`/machine/...`),
+ * the system memory (a container region and its {@link AddressSpace}), the CPUs, the ROM blobs, and an
+ * event emitter (`shutdown`, `reset`, `output`). A board (e.g. `src/hw/riscv/virt.ts`) creates the
+ * devices, maps them, wires their IRQs and calls the `add*` methods; the embedding program then calls
+ * {@link Machine.run}.
+ *
+ * ## Time (icount)
+ * Virtual time is derived from the number of guest instructions executed, as QEMU `-icount shift=N`
+ * with `sleep=off`: each instruction advances the virtual clock by `2^icountShift` ns (default shift 2:
+ * 4 ns, a 250 MHz hart; the 10 MHz mtimer then ticks every 25 instructions, so U-Boot's busy-wait
+ * delays cost 250 M instructions per guest second). When every CPU waits for an interrupt (WFI) the
+ * clock jumps to the next timer deadline. The clock is exact at every device access a CPU makes:
+ * before an MMIO access (and before the `time` CSR is read) the clock is brought up to the current
+ * instruction, firing the timers that expired on the way. The same program with the same inputs
+ * therefore always executes the same instructions, prints the same output and ends at the same
+ * virtual time.
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { CpuRunOptions, CpuRunResult, TcgBackendName, TcgConfig } from '../hw/core/cpu.js';
+import { tcgBackend } from '../hw/core/cpu.js';
+import { resetTree } from '../hw/core/device.js';
+import type { TcgAddressSpace } from '../accel/tcg/tlb.js';
+import { TbCache } from '../accel/tcg/tb-cache.js';
+import type { Backend } from '../tcg/backend/backend.js';
+import { AddressSpace } from '../memory/address-space.js';
+import { MemoryRegion } from '../memory/region.js';
+import { createMachineRoot, type MachineRoot } from '../qom/container.js';
+import { containerGet, resolvePath, type QObject } from '../qom/object.js';
+import { Chardev } from '../chardev/char.js';
+import { ChardevRegistry } from '../chardev/registry.js';
+import { Logger, type LoggerOptions } from '../util/log.js';
+import { MainLoop, type MainLoopOptions, type RunResult as LoopRunResult } from '../util/main-loop.js';
+import { parseDuration } from '../util/size.js';
+import { SoftboardError } from '../util/errors.js';
+
+/** A machine was used wrongly (bad option, unknown device path, overlapping images…). */
+export class MachineError extends SoftboardError {
+  override name = 'MachineError';
+}
+
+/**
+ * What the machine needs of a CPU: the run/step interface of `CpuState` (src/hw/core/cpu.ts), which
+ * every target's CPU class provides.
+ */
+export interface MachineCpu {
+  /** Guest instructions executed since creation, exact even in the middle of a TB. */
+  readonly icount: number;
+  /** Halted in WFI. */
+  readonly halted: boolean;
+  pc: bigint;
+  run(options?: CpuRunOptions): CpuRunResult;
+  /** Asks a running CPU to return at the next TB boundary (QEMU cpu_exit). */
+  exit(): void;
+  getRegister(name: string): bigint;
+  setRegister(name: string, value: bigint): void;
+  setAddressSpace(as: TcgAddressSpace): void;
+  configureTcg(config: TcgConfig): void;
+}
+
+/** How the guest (or the host) ended the machine. */
+export interface ShutdownInfo {
+  /**
+   * `pass`: the guest powered off / reported success (sifive_test 0x5555, PSCI SYSTEM_OFF);
+   * `fail`: the guest reported failure with {@link status} (sifive_test `(code << 16) | 0x3333`);
+   * `host`: {@link Machine.shutdown} was called by the embedding program.
+   */
+  readonly kind: 'pass' | 'fail' | 'host';
+  /** Exit status, as QEMU's process exit status: 0 for pass, the guest's code for fail. */
+  readonly status: number;
+}
+
+/** Events of a {@link Machine}. */
+export interface MachineEvents {
+  /** The guest powered off or reported pass/fail; runs return with reason `shutdown`. */
+  shutdown: [info: ShutdownInfo];
+  /** The machine was reset (by {@link Machine.reset} or a guest reset request). */
+  reset: [];
+  /** Bytes the guest wrote to its first serial port. */
+  output: [bytes: Uint8Array];
+}
+
+/** Why {@link Machine.run} returned. */
+export type MachineStopReason =
+  /** The guest shut the machine down (see {@link Machine.shutdownInfo}). */
+  | 'shutdown'
+  /** The `instructions` budget was executed. */
+  | 'instructions'
+  /** `until: 'halt'`: every CPU is waiting for an interrupt. */
+  | 'halt'
+  /** Every CPU waits for an interrupt and no timer is armed: only outside input can wake the guest. */
+  | 'idle'
+  /** The `until` predicate returned true. */
+  | 'until'
+  /** The virtual time given with `forNs`/`untilNs` was reached. */
+  | 'time'
+  /** `timeoutMs` of host time elapsed. */
+  | 'timeout'
+  /** {@link Machine.pause} was called. */
+  | 'paused'
+  /** A CPU reached a breakpoint. */
+  | 'breakpoint'
+  /** A CPU kept taking exceptions without executing anything (its trap vector faults). */
+  | 'stalled';
+
+/** Options of {@link Machine.run}. */
+export interface MachineRunOptions {
+  /** Stop after this many guest instructions (all CPUs together). */
+  readonly instructions?: number;
+  /**
+   * `'shutdown'` (default): run until the guest shuts down (or another limit);
+   * `'halt'`: also stop as soon as every CPU is halted (WFI) instead of jumping the clock;
+   * a function: also stop when it returns true. It is called at every TB boundary: keep it cheap
+   * (to wait for serial output, use {@link Machine.runUntilOutput}).
+   */
+  readonly until?: 'halt' | 'shutdown' | (() => boolean);
+  /** Stop after this much host (wall-clock) time, checked between run slices. */
+  readonly timeoutMs?: number;
+  /** Stop when the virtual clock has advanced by this much: ns, or a duration such as `'10ms'`. */
+  readonly for?: number | bigint | string;
+}
+
+/** Result of {@link Machine.run}. */
+export interface MachineRunResult {
+  readonly reason: MachineStopReason;
+  /** Guest instructions executed by this call (all CPUs). */
+  readonly instructions: number;
+  /** The virtual clock when the run stopped (ns). */
+  readonly virtualTimeNs: number;
+}
+
+/** Options of {@link Machine}. */
+export interface MachineOptions {
+  /** A logger, or options for a new one (`-d` mask, sink). */
+  readonly log?: Logger | LoggerOptions;
+  /** Virtual ns per guest instruction = 2^icountShift (0..10, default 2). */
+  readonly icountShift?: number;
+  /** Host time sources of the main loop. */
+  readonly mainLoop?: MainLoopOptions;
+  /** TCG backend of the CPUs (default `closure`). */
+  readonly backend?: TcgBackendName | Backend;
+  /** Longest virtual time a CPU runs before the loop looks at timers, input and limits (ns, default 1 ms). */
+  readonly sliceNs?: number;
+}
+
+/** A guest image placed in memory at every reset (QEMU Rom, hw/core/loader.c). */
+export interface RomBlob {
+  /** What it is, for messages (`mrom.reset`, `fdt`, `kernel hello.elf segment 0`). */
+  readonly name: string;
+  readonly addr: bigint;
+  readonly data: Uint8Array;
+}
+
+/** Options of {@link Machine.runUntilOutput}. */
+export interface RunUntilOutputOptions {
+  /** Give up after this many guest instructions. */
+  readonly instructions?: number;
+  /** Give up after this much host time. */
+  readonly timeoutMs?: number;
+  /** Instructions per slice between yields to the JS event loop (default 1,000,000). */
+  readonly sliceInstructions?: number;
+}
+
+/** The virtual clock of a machine, as the embedding program sees it. */
+export class MachineClock {
+  constructor(private readonly machine: Machine<Chardev>) {}
+  /** Virtual time in ns (exact to the instruction, even when read from a device callback). */
+  get now(): number {
+    return this.machine.virtualTimeNs;
+  }
+  /** Runs the machine (CPUs included) for `duration` of virtual time (`'10ms'`, or ns). */
+  advance(duration: number | bigint | string): MachineRunResult {
+    return this.machine.run({ for: duration });
+  }
+}
+
+const MAX_ICOUNT_SHIFT = 10;
+
+/**
+ * One emulated computer. See the module comment. `S` is the type of the first serial port's chardev
+ * ({@link serial}).
+ */
+export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEvents> {
+  /** Clocks, timers and bottom halves of this machine. */
+  readonly mainLoop: MainLoop;
+  /** Debug log (`-d` categories); the library never prints, the sink decides. */
+  readonly log: Logger;
+  /** Character backends by id (`serial0`, …). */
+  readonly chardevs = new ChardevRegistry();
+  /** The QOM tree: `/machine`, `/machine/peripheral`, …. */
+  readonly qom: MachineRoot;
+  /** The root of guest physical memory (QEMU get_system_memory()). */
+  readonly sysmem: MemoryRegion;
+  /** The system address space (QEMU address_space_memory). */
+  readonly addressSpace: AddressSpace;
+  /** The CPUs, in hart-id order. */
+  readonly cpus: MachineCpu[] = [];
+  /** Virtual ns per guest instruction. */
+  readonly nsPerInsn: number;
+  /** The translated-code cache shared by every CPU of this machine. */
+  readonly tbCache: TbCache;
+  /** The virtual clock (`machine.clock.now`, `machine.clock.advance('10ms')`). */
+  readonly clock: MachineClock;
+
+  #serial: S | null = null;
+  readonly #roms: RomBlob[] = [];
+  #shutdown: ShutdownInfo | null = null;
+  #resetPending = false;
+  readonly #sliceNs: number;
+  readonly #cpuAs: TcgAddressSpace;
+  /** The CPU inside `run` now, and where its run started (for the exact clock). */
+  #running: MachineCpu | null = null;
+  #runStartNs = 0;
+  #runStartIcount = 0;
+  #syncing = false;
+  /** The stop reason a run slice asked for (breakpoint, stalled, until, halt). */
+  #stepStop: MachineStopReason | null = null;
+
+  constructor(options: MachineOptions = {}) {
+    super();
+    const shift = options.icountShift ?? 2;
+    if (!Number.isInteger(shift) || shift < 0 || shift > MAX_ICOUNT_SHIFT) {
+      throw new MachineError(`icountShift must be an integer 0..${MAX_ICOUNT_SHIFT}, got ${shift}`);
+    }
+    this.nsPerInsn = 2 ** shift;
+    this.#sliceNs = options.sliceNs ?? 1_000_000;
+    if (!(this.#sliceNs >= 1)) throw new MachineError(`sliceNs must be at least 1, got ${options.sliceNs}`);
+    this.mainLoop = new MainLoop(options.mainLoop ?? {});
+    this.log = options.log instanceof Logger ? options.log : new Logger(options.log ?? {});
+    this.qom = createMachineRoot();
+    this.sysmem = MemoryRegion.container(this, 'system', 1n << 64n);
+    this.addressSpace = new AddressSpace(this.sysmem, 'memory', { log: { guestError: (m) => this.log.guestError(m) } });
+    this.tbCache = new TbCache({ backend: tcgBackend(options.backend ?? 'closure') });
+    // Stores through the address space (DMA, loaders, the embedder) invalidate translated code.
+    this.tbCache.watchRamWrites(this.addressSpace);
+    const as = this.addressSpace;
+    // The CPUs' view of memory: the same address space, but device accesses first bring the clock up
+    // to the instruction making them (see the module comment).
+    this.#cpuAs = {
+      translate: (addr) => as.translate(addr),
+      read: (addr, size) => {
+        this.syncClock();
+        return as.read(addr, size);
+      },
+      write: (addr, value, size) => {
+        this.syncClock();
+        as.write(addr, value, size);
+      },
+      addListener: (l) => as.addListener(l),
+    };
+    this.mainLoop.addKickListener(() => this.#running?.exit());
+    this.clock = new MachineClock(this);
+  }
+
+  // ---- board construction ------------------------------------------------------------------------
+
+  /** Adds a CPU: it gets the machine's address space and shared code cache. */
+  addCpu(cpu: MachineCpu): void {
+    cpu.setAddressSpace(this.#cpuAs);
+    cpu.configureTcg({ cache: this.tbCache });
+    this.cpus.push(cpu);
+  }
+
+  /**
+   * Places `obj` at `path` in the QOM tree (`/machine/soc/uart0`): the parent containers are created
+   * as needed. @returns the object's path.
+   */
+  addObject(path: string, obj: QObject): string {
+    const i = path.lastIndexOf('/');
+    if (!path.startsWith('/machine/') || i < '/machine'.length) {
+      throw new MachineError(`object path '${path}' must be under /machine/`);
+    }
+    const parent = containerGet(this.qom.root, path.slice(0, i));
+    parent.addChild(path.slice(i + 1), obj);
+    return obj.path ?? path;
+  }
+
+  /** Sets the chardev of the first serial port ({@link serial}) and forwards its output as `output` events. */
+  setSerial(chr: S): void {
+    this.#serial = chr;
+    chr.on('data', (bytes) => this.emit('output', bytes));
+  }
+
+  /**
+   * Registers a blob the machine writes into guest memory now and at every reset (QEMU
+   * rom_add_blob_fixed_as + rom_reset): firmware, kernel, FDT, the reset stub.
+   * @throws MachineError if it overlaps a blob already registered, or does not fit in RAM/ROM.
+   */
+  addRom(name: string, addr: bigint, data: Uint8Array): void {
+    if (data.length === 0) return;
+    const end = addr + BigInt(data.length);
+    for (const r of this.#roms) {
+      const rEnd = r.addr + BigInt(r.data.length);
+      if (addr < rEnd && r.addr < end) {
+        throw new MachineError(`${name} at ${hexRange(addr, end)} overlaps ${r.name} at ${hexRange(r.addr, rEnd)}`);
+      }
+    }
+    const bad = this.firstNonMemory(addr, data.length);
+    if (bad !== null) {
+      throw new MachineError(`${name} at ${hexRange(addr, end)} is not in RAM or ROM (0x${bad.toString(16)} is ${this.describeAddress(bad)}); memory map:\n${this.memoryMapText()}`);
+    }
+    const blob = { name, addr, data: data.slice() };
+    this.#roms.push(blob);
+    this.addressSpace.writeBytes(addr, blob.data, { rom: true });
+  }
+
+  /** The registered ROM blobs, in registration order. */
+  get roms(): readonly RomBlob[] {
+    return this.#roms;
+  }
+
+  /**
+   * The first address of `[addr, addr+len)` not backed by RAM, ROM or a ROM device, or null if all is.
+   */
+  firstNonMemory(addr: bigint, len: number | bigint): bigint | null {
+    let a = addr;
+    const end = addr + BigInt(len);
+    while (a < end) {
+      const s = this.addressSpace.translate(a);
+      if (!s || s.mr.ram === undefined) return a;
+      a = s.offsetWithinAddressSpace + s.size;
+    }
+    return null;
+  }
+
+  /** What is mapped at `addr` (`RAM 'riscv_virt_board.ram'`, `I/O 'serial'`, `nothing`). */
+  describeAddress(addr: bigint): string {
+    const s = this.addressSpace.translate(addr);
+    if (!s) return 'unmapped';
+    const kind = s.mr.kind === 'io' ? 'I/O' : s.mr.kind === 'rom-device' ? 'ROM device' : s.readonly ? 'ROM' : 'RAM';
+    return `${kind} '${s.mr.name}'`;
+  }
+
+  /** The flattened memory map, one `start-end name (kind)` line per range (as `info mtree -f`). */
+  memoryMapText(): string {
+    return this.addressSpace.flatView.ranges.map((r) => {
+      const kind = r.mr.kind === 'io' ? 'i/o' : r.mr.kind === 'rom-device' ? 'romd' : r.readonly ? 'rom' : 'ram';
+      return `  ${hex16(r.start)}-${hex16(r.end - 1n)} (prio ${r.mr.priority}, ${kind}): ${r.mr.name}`;
+    }).join('\n');
+  }
+
+  // ---- state -------------------------------------------------------------------------------------
+
+  /** The first serial port's chardev (a BufferChardev unless the board was given another). */
+  get serial(): S {
+    if (this.#serial === null) throw new MachineError('this machine has no serial port');
+    return this.#serial;
+  }
+
+  /** How the machine was shut down, or null while it runs. */
+  get shutdownInfo(): ShutdownInfo | null {
+    return this.#shutdown;
+  }
+
+  /** Guest instructions executed by all CPUs since creation. */
+  get instructions(): number {
+    let n = 0;
+    for (const c of this.cpus) n += c.icount;
+    return n;
+  }
+
+  /** Virtual time in ns, brought up to the current instruction when called while a CPU runs. */
+  get virtualTimeNs(): number {
+    this.syncClock();
+    return this.mainLoop.virtual.now();
+  }
+
+  /**
+   * Brings the virtual clock up to the instruction the running CPU is executing, firing the timers
+   * that expired meanwhile (QEMU icount_get: the icount clock is exact at I/O). Devices and the CPU's
+   * time sources call it; outside a run it does nothing.
+   */
+  syncClock(): void {
+    const cpu = this.#running;
+    if (cpu === null || this.#syncing) return;
+    const target = this.#runStartNs + (cpu.icount - this.#runStartIcount) * this.nsPerInsn;
+    const vc = this.mainLoop.virtual;
+    if (target <= vc.now()) return;
+    // A timer callback reading the time sees its own deadline, not the target (no nested advance).
+    this.#syncing = true;
+    try {
+      vc.advanceTo(target);
+    } finally {
+      this.#syncing = false;
+    }
+  }
+
+  /** The device (or any QOM object) at `path`, e.g. `/machine/soc/uart0`. */
+  device<T extends QObject = QObject>(path: string): T {
+    const o = resolvePath(this.qom.root, path);
+    if (!o) {
+      const soc = this.qom.root.child('machine')?.child('soc');
+      const known = soc ? [...soc.children.keys()].map((k) => `/machine/soc/${k}`).join(', ') : '';
+      throw new MachineError(`no object at '${path}'${known ? ` (board devices: ${known})` : ''}`);
+    }
+    return o as T;
+  }
+
+  /** Reads guest physical memory (unassigned bytes read as 0; throws MemoryAccessError for device errors). */
+  readMemory(addr: bigint, len: number): Uint8Array {
+    return this.addressSpace.readBytes(addr, len);
+  }
+
+  /** Writes guest physical memory (RAM writes invalidate translated code). */
+  writeMemory(addr: bigint, data: Uint8Array): void {
+    this.addressSpace.writeBytes(addr, data);
+  }
+
+  /** A register of CPU `cpu` (default 0) by name: `pc`, `a0`, `x5`, `mstatus`, …. */
+  getRegister(name: string, cpu = 0): bigint {
+    return this.cpuAt(cpu).getRegister(name);
+  }
+
+  /** Sets a register of CPU `cpu` (default 0). */
+  setRegister(name: string, value: bigint, cpu = 0): void {
+    this.cpuAt(cpu).setRegister(name, value);
+  }
+
+  private cpuAt(i: number): MachineCpu {
+    const c = this.cpus[i];
+    if (!c) throw new MachineError(`no CPU ${i}: the machine has ${this.cpus.length}`);
+    return c;
+  }
+
+  // ---- requests from devices and the embedder ------------------------------------------------------
+
+  /**
+   * Shuts the machine down (QEMU qemu_system_shutdown_request): the current run stops at the next TB
+   * boundary with reason `shutdown`, and later runs return at once until {@link reset}. Devices
+   * (sifive_test, PSCI) call it with the guest's status; the embedder may call it too.
+   */
+  shutdown(info: ShutdownInfo = { kind: 'host', status: 0 }): void {
+    if (this.#shutdown !== null) return;
+    this.#shutdown = info;
+    this.mainLoop.requestStop('shutdown');
+    this.emit('shutdown', info);
+  }
+
+  /**
+   * What a guest reset request does (QEMU `-action reboot=`): `'reset'` (default) resets the machine
+   * and goes on running; `'shutdown'` (QEMU `-no-reboot`) shuts it down with status 0 instead.
+   */
+  rebootAction: 'reset' | 'shutdown' = 'reset';
+
+  /**
+   * Asks for a reset at the next TB boundary (QEMU qemu_system_reset_request); the run continues after
+   * it, or stops with `shutdown` under {@link rebootAction} `'shutdown'`.
+   */
+  requestReset(): void {
+    if (this.rebootAction === 'shutdown') {
+      this.shutdown({ kind: 'pass', status: 0 });
+      return;
+    }
+    this.#resetPending = true;
+    this.mainLoop.requestStop('reset');
+  }
+
+  /** Stops the current run at the next TB boundary with reason `paused` (or the next run at once). */
+  pause(): void {
+    this.mainLoop.requestStop('pause');
+  }
+
+  /**
+   * Resets the machine (QEMU qemu_system_reset): every device and CPU to its power-on state, the ROM
+   * blobs rewritten; RAM keeps its contents and the virtual clock keeps going. Call it between runs;
+   * from a device callback during a run, use {@link requestReset}.
+   */
+  reset(): void {
+    this.#resetPending = false;
+    this.#shutdown = null;
+    resetTree(this.qom.root);
+    this.onReset();
+    for (const r of this.#roms) this.addressSpace.writeBytes(r.addr, r.data, { rom: true });
+    this.emit('reset');
+  }
+
+  /** Board hook run by {@link reset} after the devices, before the ROMs are rewritten (CPUs not in the QOM tree…). */
+  protected onReset(): void {}
+
+  // ---- running -----------------------------------------------------------------------------------
+
+  /**
+   * Runs the machine until a limit or an event (see {@link MachineRunOptions} and
+   * {@link MachineStopReason}). Synchronous; deterministic.
+   */
+  run(options: MachineRunOptions = {}): MachineRunResult {
+    if (this.cpus.length === 0) throw new MachineError('the machine has no CPU');
+    const vc = this.mainLoop.virtual;
+    const startInsns = this.instructions;
+    const result = (reason: MachineStopReason): MachineRunResult =>
+      ({ reason, instructions: this.instructions - startInsns, virtualTimeNs: vc.now() });
+    if (this.#shutdown !== null) return result('shutdown');
+
+    const budget = options.instructions ?? Infinity;
+    if (!(budget >= 0)) throw new MachineError(`instructions must be a non-negative number, got ${options.instructions}`);
+    const until = options.until ?? 'shutdown';
+    const pred = typeof until === 'function' ? until : undefined;
+    const hostDeadline = options.timeoutMs !== undefined ? this.mainLoop.realtime.now() + options.timeoutMs * 1e6 : Infinity;
+    const deadlineNs = options.for !== undefined ? vc.now() + Number(parseDuration(options.for)) : undefined;
+
+    let timedOut = false;
+    const predicate = (): boolean => {
+      if (this.instructions - startInsns >= budget) return true;
+      if (pred?.()) return true;
+      if (hostDeadline !== Infinity && this.mainLoop.realtime.now() >= hostDeadline) return (timedOut = true);
+      return false;
+    };
+    for (;;) {
+      this.#stepStop = null;
+      const r: LoopRunResult = this.mainLoop.runUntil(
+        { predicate, sliceNs: this.#sliceNs, ...(deadlineNs !== undefined ? { deadlineNs } : {}) },
+        (budgetNs) => this.step1(budgetNs, budget - (this.instructions - startInsns), until === 'halt', pred),
+      );
+      switch (r.reason) {
+        case 'stop-requested':
+          if (r.stopCause === 'reset' || this.#resetPending) {
+            if (this.#resetPending) this.reset();
+            continue;
+          }
+          if (r.stopCause === 'shutdown') return result('shutdown');
+          if (r.stopCause === 'pause') return result('paused');
+          return result(this.#stepStop ?? 'paused');
+        case 'predicate':
+          if (this.instructions - startInsns >= budget) return result('instructions');
+          return result(timedOut ? 'timeout' : 'until');
+        case 'deadline': return result('time');
+        case 'idle': return result('idle');
+        case 'max-steps': return result('paused');
+      }
+    }
+  }
+
+  /** Runs exactly `n` guest instructions (fewer if the machine stops first); see {@link run}. */
+  step(n = 1): MachineRunResult {
+    return this.run({ instructions: n });
+  }
+
+  /**
+   * Runs in slices, yielding to the JS event loop between them (so asynchronous chardevs deliver
+   * input), until the serial output contains `text`. Resolves with the output.
+   * @throws MachineError if the machine stops (shutdown, idle, budget, timeout) before the text appears.
+   */
+  async runUntilOutput(text: string, options: RunUntilOutputOptions = {}): Promise<string> {
+    const serial = this.serial as Chardev & { readonly output?: string };
+    const out = (): string => {
+      if (typeof serial.output !== 'string') throw new MachineError('runUntilOutput needs a serial chardev with an `output` (BufferChardev)');
+      return serial.output;
+    };
+    // Look for the text as output arrives (only in the new part), and stop the run at once.
+    let found = out().includes(text);
+    let scanned = out().length;
+    const onData = (): void => {
+      if (found) return;
+      const o = out();
+      found = o.indexOf(text, Math.max(0, scanned - text.length + 1)) >= 0;
+      scanned = o.length;
+      if (found) this.pause();
+    };
+    serial.on('data', onData);
+    try {
+      const slice = options.sliceInstructions ?? 1_000_000;
+      const start = this.instructions;
+      const hostStart = this.mainLoop.realtime.now();
+      const limit = options.instructions ?? Infinity;
+      for (;;) {
+        if (found) return out();
+        const left = limit - (this.instructions - start);
+        if (left <= 0) throw new MachineError(`serial output has no ${JSON.stringify(text)} after ${this.instructions - start} instructions; output so far:\n${tail(out())}`);
+        if (options.timeoutMs !== undefined && this.mainLoop.realtime.now() - hostStart >= options.timeoutMs * 1e6) {
+          throw new MachineError(`serial output has no ${JSON.stringify(text)} after ${options.timeoutMs} ms; output so far:\n${tail(out())}`);
+        }
+        const r = this.run({ instructions: Math.min(slice, left) });
+        if (found) return out();
+        if (r.reason === 'shutdown' || r.reason === 'stalled' || r.reason === 'breakpoint') {
+          throw new MachineError(`machine stopped (${r.reason}) before the serial output had ${JSON.stringify(text)}; output:\n${tail(out())}`);
+        }
+        // Let host timers, sockets and stdin run; an idle guest waits for them.
+        await new Promise<void>((resolve) => setTimeout(resolve, r.reason === 'idle' ? 1 : 0));
+      }
+    } finally {
+      serial.off('data', onData);
+    }
+  }
+
+  /**
+   * One slice for the main loop: each CPU in turn runs up to `budgetNs` of virtual time (QEMU's
+   * round-robin TCG thread), the clock advancing with each CPU's instructions.
+   */
+  private step1(budgetNs: number, insnsLeft: number, stopOnHalt: boolean, until: (() => boolean) | undefined): number | 'halted' {
+    this.chardevs.pollInput();
+    const vc = this.mainLoop.virtual;
+    let maxInsns = Math.max(1, Math.ceil(budgetNs / this.nsPerInsn));
+    if (insnsLeft < maxInsns) maxInsns = insnsLeft;
+    let ran = 0;
+    let allHalted = true;
+    for (const cpu of this.cpus) {
+      if (maxInsns <= 0) break;
+      const startNs = vc.now();
+      this.#running = cpu;
+      this.#runStartNs = startNs;
+      this.#runStartIcount = cpu.icount;
+      let r: CpuRunResult;
+      try {
+        r = cpu.run(until ? { instructions: maxInsns, until } : { instructions: maxInsns });
+      } finally {
+        this.#running = null;
+      }
+      const end = startNs + r.instructions * this.nsPerInsn;
+      if (end > vc.now()) vc.advanceTo(end);
+      ran += r.instructions;
+      if (!cpu.halted) allHalted = false;
+      switch (r.reason) {
+        case 'breakpoint': case 'stalled': case 'until':
+          this.#stepStop = r.reason;
+          this.mainLoop.requestStop(r.reason);
+          return 0;
+        default:
+      }
+      if (this.#shutdown !== null || this.#resetPending) return 0;
+    }
+    if (allHalted) {
+      if (stopOnHalt) {
+        this.#stepStop = 'halt';
+        this.mainLoop.requestStop('halt');
+        return 0;
+      }
+      if (ran === 0) return 'halted';
+    }
+    return 0;
+  }
+
+  /** Closes the chardevs and detaches the memory listeners. The machine cannot run afterwards. */
+  destroy(): void {
+    this.chardevs.closeAll();
+    this.addressSpace.destroy();
+    this.removeAllListeners();
+  }
+}
+
+function hex16(v: bigint): string {
+  return v.toString(16).padStart(16, '0');
+}
+
+function hexRange(start: bigint, end: bigint): string {
+  return `0x${start.toString(16)}-0x${(end - 1n).toString(16)}`;
+}
+
+function tail(s: string, n = 2000): string {
+  return s.length <= n ? s : '…' + s.slice(-n);
+}
