@@ -7,6 +7,7 @@
  * virtual addresses is tracked once. A {@link TbCache} may be shared by all CPUs of a machine: a store
  * by one CPU invalidates the code of all.
  */
+import { optimizeIr } from '../../tcg/optimize.js';
 import type { IrFunction } from '../../tcg/context.js';
 import { TcgContext } from '../../tcg/context.js';
 import type { Backend, CompiledTb } from '../../tcg/backend/backend.js';
@@ -83,7 +84,8 @@ export interface TbCacheOptions {
   /** Turns optimized IR into host code. */
   readonly backend: Backend;
   /** IR optimization pass run before the backend (default: none). */
-  readonly optimize?: ((fn: IrFunction) => IrFunction) | undefined;
+  /** IR optimizer (default: {@link optimizeIr}, QEMU's tcg/optimize.c + liveness); `null` turns it off. */
+  readonly optimize?: ((fn: IrFunction) => IrFunction) | null | undefined;
   /** Code cache limit in TBs; reaching it flushes everything, as QEMU does when its buffer is full. */
   readonly maxTbs?: number | undefined;
   /** Maximum guest instructions per TB (QEMU TCG_MAX_INSNS = 512). */
@@ -138,7 +140,7 @@ export class TbCache {
 
   constructor(options: TbCacheOptions) {
     this.backend = options.backend;
-    this.optimize = options.optimize ?? ((fn) => fn);
+    this.optimize = options.optimize === null ? (fn) => fn : options.optimize ?? optimizeIr;
     this.maxTbs = options.maxTbs ?? 1 << 16;
     this.maxInsnsPerTb = Math.min(CF_COUNT_MASK, options.maxInsnsPerTb ?? 512);
   }

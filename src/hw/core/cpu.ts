@@ -19,6 +19,7 @@ import { closureBackend } from '../../tcg/backend/closure.js';
 import { interpreterBackend } from '../../tcg/backend/interpreter.js';
 import { registerType } from '../../qom/type.js';
 import { LifecycleError } from '../../util/errors.js';
+import type { Logger } from '../../util/log.js';
 import { Device } from './device.js';
 
 /** Name of the abstract CPU type (QEMU TYPE_CPU). */
@@ -89,8 +90,8 @@ export type TcgBackendName = 'closure' | 'interp';
 export interface TcgConfig {
   /** Backend by name or object (default 'closure'). */
   readonly backend?: TcgBackendName | Backend;
-  /** IR optimizer run before the backend (default: none). */
-  readonly optimize?: (fn: IrFunction) => IrFunction;
+  /** IR optimizer run before the backend (default: `optimizeIr`); `null` runs the IR unoptimized. */
+  readonly optimize?: ((fn: IrFunction) => IrFunction) | null;
   /** A TB cache shared with the machine's other CPUs (default: a cache of this CPU's own). */
   readonly cache?: TbCache;
   /** log2 of the soft TLB entries per MMU index (default 10). */
@@ -135,6 +136,12 @@ export function tcgBackend(b: TcgBackendName | Backend): Backend {
 export abstract class CpuState extends Device {
   /** Execution hooks as events; see {@link CpuEvents}. */
   readonly hooks: CpuHooks = new CpuHooks(() => this.syncHooks());
+  /**
+   * The machine's debug log (`-d int`, `-d mmu`…), set by the machine that adds the CPU; a CPU without
+   * one logs nothing. Targets test the category mask before formatting anything, so that a disabled
+   * category costs one test.
+   */
+  log?: Logger;
 
   #tcg: TcgExecutor | null = null;
   #as: TcgAddressSpace | null = null;
