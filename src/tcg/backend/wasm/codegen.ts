@@ -1,0 +1,829 @@
+/**
+ * IR → WebAssembly code generation for one TB (the wasm counterpart of QEMU tcg/<host>/tcg-target.c.inc).
+ *
+ * The TB becomes one exported function `tb(rt: externref, env: i32) -> i32` returning the `exit_tb`
+ * value; `env` is the byte address of the CPU state in the imported memory. Semantics follow the
+ * reference interpreter (src/tcg/interp.ts) bit for bit; see there for the choices QEMU leaves open.
+ *
+ * - TB temps are wasm locals; constants are immediates.
+ * - Globals are cached in locals (loaded at entry), written back ("flushed") before anything that may
+ *   look at env (guest memory accesses, helper calls that read globals, env loads/stores that overlap
+ *   them, exits) and reloaded after helpers that may write them and env stores that overlap them, as
+ *   the comment of src/tcg/ir.ts requires. A TB whose globals overlap in env keeps them in memory.
+ * - Control flow: the op list is cut into segments at branch-target labels; segment k's code follows
+ *   the `end` of block B_k, so a forward branch is a plain `br`. When some branch goes backwards the
+ *   blocks sit in a `loop` whose head dispatches on a state local with `br_table` (a backward branch
+ *   sets the state and re-enters the loop).
+ * - Guest memory accesses and helper calls go through imported JS trampolines that receive the
+ *   runtime (as an externref) and the index of the current guest instruction, so `rt.curInsn` is exact
+ *   whenever anything can throw.
+ */
+import type { IrFunction } from '../../context.js';
+import {
+  CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, Cond, MO_64, MO_SIGN, MO_SIZE,
+  type HelperInfo, type Op, type TcgType, type Temp,
+} from '../../ir.js';
+import { TcgIrError } from '../../interp.js';
+import { Code, ModuleBuilder, Opc, ValType, type FuncType } from './encoder.js';
+
+/** Name of the import module every TB module imports from. */
+export const IMPORT_MODULE = 't';
+
+/** What a generated module imports (names in {@link IMPORT_MODULE}); the backend supplies them. */
+export interface TbImports {
+  /** Whether the module imports `ld` (guest load, low 32 bits). */
+  readonly ld: boolean;
+  /** Whether the module imports `ldq` (64-bit guest load; also sets the `hi` global). */
+  readonly ldq: boolean;
+  /** Whether the module imports `st` (guest store). */
+  readonly st: boolean;
+  /** Whether the module imports `err` (reports a branch to a label that is never set). */
+  readonly err: boolean;
+  /** Helpers imported as `h0`, `h1`, …, in this order. */
+  readonly helpers: readonly HelperInfo[];
+}
+
+/** A generated TB module before compilation. */
+export interface GeneratedTb {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly imports: TbImports;
+  /**
+   * The env bytes the TB itself may read or write (its globals and env ld/st ranges), as sorted,
+   * disjoint int32-word ranges [start0, end0, start1, end1, …]. Helpers and the memory slow path may
+   * touch any other env byte; the TB never does.
+   */
+  readonly footprint: Int32Array;
+}
+
+/** The env footprint of a TB (see {@link GeneratedTb.footprint}). */
+export function envFootprint(fn: IrFunction): Int32Array {
+  const ranges: [number, number][] = [];
+  const add = (lo: number, hi: number): void => { ranges.push([lo >> 2, (hi + 3) >> 2]); };
+  for (const op of fn.ops) {
+    for (const t of op.i) if (t.kind === 'global') add(t.offset, t.offset + envSize(t));
+    for (const t of op.o) if (t.kind === 'global') add(t.offset, t.offset + envSize(t));
+    if (op.opc === 'ld_i32' || op.opc === 'ld_i64' || op.opc === 'st_i32' || op.opc === 'st_i64') {
+      const off = op.c[0] ?? 0;
+      add(off, off + (1 << ((op.c[1] ?? 0) & MO_SIZE)));
+    }
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [lo, hi] of ranges) {
+    const n = out.length;
+    if (n > 0 && lo <= out[n - 1]!) out[n - 1] = Math.max(out[n - 1]!, hi);
+    else out.push(lo, hi);
+  }
+  return Int32Array.from(out);
+}
+
+const P_RT = 0;
+const P_ENV = 1;
+
+const T_LD: FuncType = { params: [ValType.EXTERNREF, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32], results: [ValType.I32] };
+const T_ST: FuncType = {
+  params: [ValType.EXTERNREF, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32],
+  results: [],
+};
+const T_ERR: FuncType = { params: [ValType.I32], results: [] };
+const T_TB: FuncType = { params: [ValType.EXTERNREF, ValType.I32], results: [ValType.I32] };
+
+const vt = (t: TcgType): ValType => (t === 'i32' ? ValType.I32 : ValType.I64);
+
+/** Comparison opcodes (i32 forms; the i64 form is 11 higher: spec 5.4.7 orders them alike). */
+const CMP32: Readonly<Record<number, Opc>> = {
+  [Cond.EQ]: Opc.I32_EQ, [Cond.NE]: Opc.I32_NE,
+  [Cond.LT]: Opc.I32_LT_S, [Cond.GE]: Opc.I32_GE_S, [Cond.LE]: Opc.I32_LE_S, [Cond.GT]: Opc.I32_GT_S,
+  [Cond.LTU]: Opc.I32_LT_U, [Cond.GEU]: Opc.I32_GE_U, [Cond.LEU]: Opc.I32_LE_U, [Cond.GTU]: Opc.I32_GT_U,
+};
+const CMP64_DELTA = Opc.I64_EQ - Opc.I32_EQ;
+
+/** Straight binary ops: [i32 opcode, i64 opcode]. */
+const BINARY: Readonly<Record<string, readonly [Opc, Opc]>> = {
+  add: [Opc.I32_ADD, Opc.I64_ADD], sub: [Opc.I32_SUB, Opc.I64_SUB], mul: [Opc.I32_MUL, Opc.I64_MUL],
+  and: [Opc.I32_AND, Opc.I64_AND], or: [Opc.I32_OR, Opc.I64_OR], xor: [Opc.I32_XOR, Opc.I64_XOR],
+  shl: [Opc.I32_SHL, Opc.I64_SHL], shr: [Opc.I32_SHR_U, Opc.I64_SHR_U], sar: [Opc.I32_SHR_S, Opc.I64_SHR_S],
+  rotl: [Opc.I32_ROTL, Opc.I64_ROTL], rotr: [Opc.I32_ROTR, Opc.I64_ROTR],
+};
+
+/** Low `len` bits set, as a BigInt. */
+const maskBig = (len: number): bigint => (1n << BigInt(len)) - 1n;
+
+const envSize = (t: Temp): number => (t.type === 'i32' ? 4 : 8);
+
+/** Info about one op, from the pre-pass. */
+interface Segmentation {
+  /** Segment index each target label resolves to (its last `set_label`), by label id; -1 = never set. */
+  readonly labelSeg: Int32Array;
+  /** For each op index, the segment it belongs to. */
+  readonly opSeg: Int32Array;
+  /** Ops that start a new segment (`set_label` of a branch target, the last one set for that label). */
+  readonly starts: Set<number>;
+  readonly nbSegs: number;
+  readonly hasBackward: boolean;
+}
+
+function segment(fn: IrFunction): Segmentation {
+  const ops = fn.ops;
+  const targets = new Set<number>();
+  for (const op of ops) if ((op.opc === 'br' || op.opc === 'brcond_i32' || op.opc === 'brcond_i64') && op.label) targets.add(op.label.id);
+  // The interpreter jumps to the last set_label of a label: only that one starts a segment.
+  const lastSet = new Map<number, number>();
+  ops.forEach((op, k) => {
+    if (op.opc === 'set_label' && op.label && targets.has(op.label.id)) lastSet.set(op.label.id, k);
+  });
+  const starts = new Set(lastSet.values());
+  const opSeg = new Int32Array(ops.length);
+  const labelSeg = new Int32Array(fn.nbLabels).fill(-1);
+  let seg = 0;
+  ops.forEach((op, k) => {
+    if (starts.has(k)) {
+      seg++;
+      labelSeg[op.label!.id] = seg;
+    }
+    opSeg[k] = seg;
+  });
+  let hasBackward = false;
+  ops.forEach((op, k) => {
+    if ((op.opc === 'br' || op.opc === 'brcond_i32' || op.opc === 'brcond_i64') && op.label) {
+      const t = labelSeg[op.label.id]!;
+      if (t >= 0 && t <= opSeg[k]!) hasBackward = true;
+    }
+  });
+  return { labelSeg, opSeg, starts, nbSegs: seg + 1, hasBackward };
+}
+
+/** Generates the wasm module of one TB. */
+export function generateTb(fn: IrFunction): GeneratedTb {
+  return new TbCodegen(fn).generate();
+}
+
+class TbCodegen {
+  private readonly c = new Code();
+  private readonly mb = new ModuleBuilder();
+  private readonly locals: ValType[] = [];
+  private readonly tempLocal = new Map<number, number>();
+  private readonly scratchLocal = new Map<string, number>();
+
+  // imports (function indexes assigned on first use; imports must precede the TB function)
+  private readonly helpers: HelperInfo[] = [];
+  private readonly helperIndex = new Map<HelperInfo, number>();
+  private fLd = -1;
+  private fLdq = -1;
+  private fSt = -1;
+  private fErr = -1;
+  private gHi = -1;
+
+  // globals cache
+  /** Local caching each used global (by temp id), when caching is on. */
+  private readonly gLocal = new Map<number, number>();
+  private readonly usedGlobals: Temp[] = [];
+  /** Globals some op writes (flushed at sync points when dirty). */
+  private readonly writtenGlobals: Temp[] = [];
+  private readonly dirty = new Set<Temp>();
+  private cacheGlobals = true;
+
+  // control flow
+  private seg!: Segmentation;
+  private curSeg = 0;
+  /** Extra block depth of the code being emitted (an open `if`). */
+  private extraDepth = 0;
+  private stateLocal = -1;
+
+  constructor(private readonly fn: IrFunction) {}
+
+  // ---- locals -------------------------------------------------------------------------------------
+
+  private newLocal(t: ValType): number {
+    this.locals.push(t);
+    return 2 + this.locals.length - 1;
+  }
+
+  private localOf(t: Temp): number {
+    let l = this.tempLocal.get(t.id);
+    if (l === undefined) {
+      l = this.newLocal(vt(t.type));
+      this.tempLocal.set(t.id, l);
+    }
+    return l;
+  }
+
+  /** Scratch local `k` of a type (op-local temporaries; `k` ≥ 8 is reserved for {@link set}). */
+  private scratch(type: TcgType, k: number): number {
+    const key = `${type}${k}`;
+    let l = this.scratchLocal.get(key);
+    if (l === undefined) {
+      l = this.newLocal(vt(type));
+      this.scratchLocal.set(key, l);
+    }
+    return l;
+  }
+
+  // ---- values ---------------------------------------------------------------------------------------
+
+  private constant(type: TcgType, v: bigint): void {
+    if (type === 'i32') this.c.i32Const(Number(BigInt.asIntN(32, v)));
+    else this.c.i64Const(v);
+  }
+
+  private k(type: TcgType, v: number | bigint): void {
+    this.constant(type, typeof v === 'bigint' ? v : BigInt(v));
+  }
+
+  private loadGlobal(t: Temp): void {
+    this.c.localGet(P_ENV);
+    if (t.type === 'i32') this.c.mem(Opc.I32_LOAD, 2, t.offset);
+    else this.c.mem(Opc.I64_LOAD, 3, t.offset);
+  }
+
+  /** Pushes the value of `t`. */
+  private push(t: Temp): void {
+    switch (t.kind) {
+      case 'const': this.constant(t.type, t.value); return;
+      case 'temp': this.c.localGet(this.localOf(t)); return;
+      default: {
+        const l = this.gLocal.get(t.id);
+        if (l !== undefined) this.c.localGet(l);
+        else this.loadGlobal(t);
+      }
+    }
+  }
+
+  /** Pops the value on the stack into `t`. */
+  private set(t: Temp): void {
+    switch (t.kind) {
+      case 'const': throw new TcgIrError(`write to constant temp #${t.id}`);
+      case 'temp': this.c.localSet(this.localOf(t)); return;
+      default: {
+        const l = this.gLocal.get(t.id);
+        if (l !== undefined) {
+          this.c.localSet(l);
+          this.dirty.add(t);
+          return;
+        }
+        const s = this.scratch(t.type, 8);
+        this.c.localSet(s).localGet(P_ENV).localGet(s);
+        if (t.type === 'i32') this.c.mem(Opc.I32_STORE, 2, t.offset);
+        else this.c.mem(Opc.I64_STORE, 3, t.offset);
+      }
+    }
+  }
+
+  private op2(type: TcgType, pair: readonly [Opc, Opc]): void {
+    this.c.op(type === 'i32' ? pair[0] : pair[1]);
+  }
+
+  // ---- globals cache --------------------------------------------------------------------------------
+
+  private planGlobals(): void {
+    const used = new Map<number, Temp>();
+    const written = new Map<number, Temp>();
+    for (const op of this.fn.ops) {
+      for (const t of op.i) if (t.kind === 'global') used.set(t.id, t);
+      for (const t of op.o) {
+        if (t.kind === 'global' && op.opc !== 'discard') { used.set(t.id, t); written.set(t.id, t); }
+      }
+    }
+    this.usedGlobals.push(...used.values());
+    this.writtenGlobals.push(...written.values());
+    const byOffset = [...this.usedGlobals].sort((a, b) => a.offset - b.offset);
+    for (let k = 1; k < byOffset.length; k++) {
+      const p = byOffset[k - 1]!, q = byOffset[k]!;
+      if (p.offset + envSize(p) > q.offset) this.cacheGlobals = false;
+    }
+    if (!this.cacheGlobals) return;
+    for (const g of this.usedGlobals) this.gLocal.set(g.id, this.newLocal(vt(g.type)));
+  }
+
+  private storeGlobal(g: Temp): void {
+    const l = this.gLocal.get(g.id)!;
+    this.c.localGet(P_ENV).localGet(l);
+    if (g.type === 'i32') this.c.mem(Opc.I32_STORE, 2, g.offset);
+    else this.c.mem(Opc.I64_STORE, 3, g.offset);
+  }
+
+  private reloadGlobal(g: Temp): void {
+    this.loadGlobal(g);
+    this.c.localSet(this.gLocal.get(g.id)!);
+  }
+
+  /** Writes back dirty cached globals (all, or those overlapping env bytes [lo, hi)). */
+  private flush(lo = 0, hi = Infinity): void {
+    for (const g of [...this.dirty]) {
+      if (g.offset < hi && g.offset + envSize(g) > lo) {
+        this.storeGlobal(g);
+        this.dirty.delete(g);
+      }
+    }
+  }
+
+  /** Reloads cached globals (all, or those overlapping env bytes [lo, hi)); call after a flush. */
+  private reload(lo = 0, hi = Infinity): void {
+    if (!this.cacheGlobals) return;
+    for (const g of this.usedGlobals) if (g.offset < hi && g.offset + envSize(g) > lo) this.reloadGlobal(g);
+  }
+
+  /** At a merge point any written global may be dirty. */
+  private assumeAllDirty(): void {
+    if (!this.cacheGlobals) return;
+    for (const g of this.writtenGlobals) this.dirty.add(g);
+  }
+
+  // ---- imports --------------------------------------------------------------------------------------
+
+  private planImports(): void {
+    const ops = this.fn.ops;
+    let ld = false, ldq = false, st = false, err = false;
+    for (const op of ops) {
+      switch (op.opc) {
+        case 'qemu_ld_i32': ld = true; break;
+        case 'qemu_ld_i64': if (((op.c[0] ?? 0) & MO_SIZE) === MO_64) ldq = true; else ld = true; break;
+        case 'qemu_st_i32': case 'qemu_st_i64': st = true; break;
+        case 'br': case 'brcond_i32': case 'brcond_i64':
+          if (op.label && this.seg.labelSeg[op.label.id]! < 0) err = true;
+          break;
+        case 'call': {
+          const h = op.helper;
+          if (!h) throw new TcgIrError('call op without helper');
+          if (!this.helperIndex.has(h)) this.helperIndex.set(h, -1);
+          break;
+        }
+        default: break;
+      }
+    }
+    const mb = this.mb;
+    mb.importMemory(IMPORT_MODULE, 'mem', 0);
+    if (ld) this.fLd = mb.importFunc(IMPORT_MODULE, 'ld', T_LD);
+    if (ldq) {
+      this.fLdq = mb.importFunc(IMPORT_MODULE, 'ldq', T_LD);
+      this.gHi = mb.importGlobal(IMPORT_MODULE, 'hi', ValType.I32, true);
+    }
+    if (st) this.fSt = mb.importFunc(IMPORT_MODULE, 'st', T_ST);
+    if (err) this.fErr = mb.importFunc(IMPORT_MODULE, 'err', T_ERR);
+    for (const h of this.helperIndex.keys()) {
+      const t: FuncType = {
+        params: [ValType.EXTERNREF, ValType.I32, ...h.args.map(vt)],
+        results: h.ret ? [vt(h.ret)] : [],
+      };
+      this.helperIndex.set(h, mb.importFunc(IMPORT_MODULE, `h${this.helpers.length}`, t));
+      this.helpers.push(h);
+    }
+  }
+
+  // ---- control flow ---------------------------------------------------------------------------------
+
+  /** Emits a branch to `label` from the current segment (taken unconditionally at this point). */
+  private branch(labelId: number): void {
+    const target = this.seg.labelSeg[labelId]!;
+    if (target < 0) {
+      this.c.i32Const(labelId).call(this.fErr).op(Opc.UNREACHABLE);
+      return;
+    }
+    const i = this.curSeg;
+    if (target > i) {
+      this.c.br(target - i - 1 + this.extraDepth);
+    } else {
+      this.c.i32Const(target).localSet(this.stateLocal);
+      this.c.br(this.seg.nbSegs - 1 - i + this.extraDepth);
+    }
+  }
+
+  /** Pushes the i32 truth value of `a cond b`. */
+  private cond(cond: Cond, a: Temp, b: Temp): void {
+    if (cond === Cond.NEVER || cond === Cond.ALWAYS) {
+      this.c.i32Const(cond === Cond.ALWAYS ? 1 : 0);
+      return;
+    }
+    const o = CMP32[cond];
+    if (o === undefined) throw new TcgIrError(`bad TCG condition ${cond as number}`);
+    this.push(a);
+    this.push(b);
+    this.c.op(a.type === 'i32' ? o : ((o + CMP64_DELTA) as Opc));
+  }
+
+  // ---- the TB ---------------------------------------------------------------------------------------
+
+  generate(): GeneratedTb {
+    const fn = this.fn;
+    this.seg = segment(fn);
+    this.planImports();
+    this.planGlobals();
+    const c = this.c;
+    const { nbSegs, hasBackward } = this.seg;
+
+    for (const g of this.usedGlobals) if (this.gLocal.has(g.id)) this.reloadGlobal(g);
+    if (hasBackward) {
+      this.stateLocal = this.newLocal(ValType.I32);
+      c.block(Opc.LOOP);
+    }
+    for (let k = nbSegs - 1; k >= 1; k--) c.block(Opc.BLOCK);
+    if (hasBackward) {
+      c.block(Opc.BLOCK);
+      c.localGet(this.stateLocal).brTable(Array.from({ length: nbSegs }, (_, k) => k), 0);
+      c.end();
+    }
+
+    let insn = -1;
+    let dead = false;
+    this.curSeg = 0;
+    fn.ops.forEach((op, idx) => {
+      if (this.seg.starts.has(idx)) {
+        // The end of block B_k: segment k starts here, reached by fallthrough or a branch.
+        c.end();
+        this.curSeg = this.seg.opSeg[idx]!;
+        dead = false;
+        this.dirty.clear();
+        this.assumeAllDirty();
+      }
+      if (op.opc === 'insn_start') insn++;
+      if (dead) return;
+      dead = this.emitOp(op, insn);
+    });
+    if (!dead) {
+      this.flush();
+      c.i32Const(0).op(Opc.RETURN);
+    }
+    if (hasBackward) c.end();
+    c.op(Opc.UNREACHABLE).end();
+
+    const f = this.mb.addFunc(T_TB, { locals: this.locals, code: c.w });
+    this.mb.exportFunc('tb', f);
+    return {
+      bytes: this.mb.encode(),
+      imports: { ld: this.fLd >= 0, ldq: this.fLdq >= 0, st: this.fSt >= 0, err: this.fErr >= 0, helpers: this.helpers },
+      footprint: envFootprint(fn),
+    };
+  }
+
+  /** Emits one op; returns true if the code after it is unreachable. */
+  private emitOp(op: Op, insn: number): boolean {
+    const c = this.c;
+    const opc = op.opc;
+    switch (opc) {
+      case 'insn_start': case 'nop': case 'mb': case 'discard': case 'goto_tb': case 'set_label':
+        return false;
+      case 'br':
+        // Cached globals stay in their locals across branches: every segment start assumes them all dirty.
+        this.branch(op.label!.id);
+        return true;
+      case 'brcond_i32': case 'brcond_i64': {
+        const cond = op.c[0] as Cond;
+        if (cond === Cond.NEVER) return false;
+        if (cond === Cond.ALWAYS) {
+          this.branch(op.label!.id);
+          return true;
+        }
+        this.cond(cond, op.i[0]!, op.i[1]!);
+        const target = this.seg.labelSeg[op.label!.id]!;
+        if (target > this.curSeg) {
+          c.brIf(target - this.curSeg - 1 + this.extraDepth);
+        } else {
+          c.block(Opc.IF);
+          this.extraDepth++;
+          this.branch(op.label!.id);
+          this.extraDepth--;
+          c.end();
+        }
+        return false;
+      }
+      case 'exit_tb':
+        this.flush();
+        c.i32Const(op.c[0] ?? 0).op(Opc.RETURN);
+        return true;
+      case 'lookup_and_goto_ptr':
+        this.flush();
+        c.i32Const(0).op(Opc.RETURN);
+        return true;
+      case 'ld_i32': case 'ld_i64': {
+        const [off = 0, memop = 0] = op.c;
+        const size = memop & MO_SIZE, sign = (memop & MO_SIGN) !== 0;
+        this.flush(off, off + (1 << size));
+        c.localGet(P_ENV);
+        if (opc === 'ld_i32') {
+          const o = size === 0 ? (sign ? Opc.I32_LOAD8_S : Opc.I32_LOAD8_U)
+            : size === 1 ? (sign ? Opc.I32_LOAD16_S : Opc.I32_LOAD16_U) : Opc.I32_LOAD;
+          c.mem(o, 0, off);
+        } else {
+          const o = size === 0 ? (sign ? Opc.I64_LOAD8_S : Opc.I64_LOAD8_U)
+            : size === 1 ? (sign ? Opc.I64_LOAD16_S : Opc.I64_LOAD16_U)
+              : size === 2 ? (sign ? Opc.I64_LOAD32_S : Opc.I64_LOAD32_U) : Opc.I64_LOAD;
+          c.mem(o, 0, off);
+        }
+        this.set(op.o[0]!);
+        return false;
+      }
+      case 'st_i32': case 'st_i64': {
+        const [off = 0, memop = 0] = op.c;
+        const size = memop & MO_SIZE;
+        const v = op.i[0]!;
+        this.flush(off, off + (1 << size));
+        c.localGet(P_ENV);
+        this.push(v);
+        if (opc === 'st_i32') {
+          if (size === 0) c.mem(Opc.I32_STORE8, 0, off);
+          else if (size === 1) c.mem(Opc.I32_STORE16, 0, off);
+          else if (size === 2) c.mem(Opc.I32_STORE, 0, off);
+          else c.op(Opc.I64_EXTEND_I32_U).mem(Opc.I64_STORE, 0, off);
+        } else {
+          c.mem(size === 0 ? Opc.I64_STORE8 : size === 1 ? Opc.I64_STORE16 : size === 2 ? Opc.I64_STORE32 : Opc.I64_STORE, 0, off);
+        }
+        this.reload(off, off + (1 << size));
+        return false;
+      }
+      case 'qemu_ld_i32': case 'qemu_ld_i64': {
+        const [memop = 0, mmu = 0] = op.c;
+        this.flush();
+        const q = opc === 'qemu_ld_i64' && (memop & MO_SIZE) === MO_64;
+        c.localGet(P_RT).i32Const(insn);
+        this.pushAddr(op.i[0]!);
+        c.i32Const(memop).i32Const(mmu).call(q ? this.fLdq : this.fLd);
+        if (opc === 'qemu_ld_i64') {
+          if (q) {
+            c.op(Opc.I64_EXTEND_I32_U).globalGet(this.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
+          } else {
+            c.op(memop & MO_SIGN ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
+          }
+        }
+        this.set(op.o[0]!);
+        return false;
+      }
+      case 'qemu_st_i32': case 'qemu_st_i64': {
+        const [memop = 0, mmu = 0] = op.c;
+        const v = op.i[0]!;
+        this.flush();
+        c.localGet(P_RT).i32Const(insn);
+        this.pushAddr(op.i[1]!);
+        if (v.type === 'i64') {
+          this.push(v);
+          c.op(Opc.I32_WRAP_I64);
+          this.push(v);
+          c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64);
+        } else {
+          this.push(v);
+          c.i32Const(0);
+        }
+        c.i32Const(memop).i32Const(mmu).call(this.fSt);
+        return false;
+      }
+      case 'call': {
+        const h = op.helper!;
+        const readsOrWrites = (h.flags & (CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS)) !== (CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS);
+        if (readsOrWrites) this.flush();
+        c.localGet(P_RT).i32Const(insn);
+        for (const a of op.i) this.push(a);
+        c.call(this.helperIndex.get(h)!);
+        if ((h.flags & CALL_NO_WRITE_GLOBALS) === 0) this.reload();
+        if (op.o[0]) {
+          this.set(op.o[0]);
+        } else if (h.ret) {
+          c.op(Opc.DROP);
+        }
+        return false;
+      }
+      default:
+        this.emitPure(op);
+        return false;
+    }
+  }
+
+  /** Pushes a guest address as (lo, hi) i32 halves. */
+  private pushAddr(a: Temp): void {
+    const c = this.c;
+    if (a.type === 'i64') {
+      this.push(a);
+      c.op(Opc.I32_WRAP_I64);
+      this.push(a);
+      c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64);
+    } else {
+      this.push(a);
+      c.i32Const(0);
+    }
+  }
+
+  // ---- pure ops -------------------------------------------------------------------------------------
+
+  private emitPure(op: Op): void {
+    const c = this.c;
+    const opc = op.opc;
+    const a = op.i[0]!, b = op.i[1]!;
+    const d = op.o[0]!;
+    switch (opc) {
+      case 'ext_i32_i64': this.push(a); c.op(Opc.I64_EXTEND_I32_S); this.set(d); return;
+      case 'extu_i32_i64': this.push(a); c.op(Opc.I64_EXTEND_I32_U); this.set(d); return;
+      case 'extrl_i64_i32': this.push(a); c.op(Opc.I32_WRAP_I64); this.set(d); return;
+      case 'extrh_i64_i32': this.push(a); c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64); this.set(d); return;
+      default: break;
+    }
+    const type: TcgType = opc.endsWith('_i32') ? 'i32' : 'i64';
+    const w = type === 'i32' ? 32 : 64;
+    const is32 = type === 'i32';
+    const base = opc.slice(0, opc.lastIndexOf('_'));
+    const bin = BINARY[base];
+    if (bin) {
+      this.push(a);
+      this.push(b);
+      this.op2(type, bin);
+      this.set(d);
+      return;
+    }
+    switch (base) {
+      case 'mov': this.push(a); break;
+      case 'neg': this.k(type, 0); this.push(a); this.op2(type, [Opc.I32_SUB, Opc.I64_SUB]); break;
+      case 'not': this.push(a); this.k(type, -1); this.op2(type, [Opc.I32_XOR, Opc.I64_XOR]); break;
+      case 'andc':
+        this.push(a); this.push(b); this.k(type, -1);
+        this.op2(type, [Opc.I32_XOR, Opc.I64_XOR]); this.op2(type, [Opc.I32_AND, Opc.I64_AND]);
+        break;
+      case 'orc':
+        this.push(a); this.push(b); this.k(type, -1);
+        this.op2(type, [Opc.I32_XOR, Opc.I64_XOR]); this.op2(type, [Opc.I32_OR, Opc.I64_OR]);
+        break;
+      case 'eqv':
+        this.push(a); this.push(b); this.op2(type, [Opc.I32_XOR, Opc.I64_XOR]);
+        this.k(type, -1); this.op2(type, [Opc.I32_XOR, Opc.I64_XOR]);
+        break;
+      case 'div': case 'divu': case 'rem': case 'remu':
+        this.emitDiv(base, type, a, b);
+        break;
+      case 'mulu2': case 'muls2': case 'mulsu2':
+        this.emitMul2(base, type, op);
+        return;
+      case 'ext8s': this.push(a); c.op(is32 ? Opc.I32_EXTEND8_S : Opc.I64_EXTEND8_S); break;
+      case 'ext16s': this.push(a); c.op(is32 ? Opc.I32_EXTEND16_S : Opc.I64_EXTEND16_S); break;
+      case 'ext32s': this.push(a); c.op(Opc.I64_EXTEND32_S); break;
+      case 'ext8u': this.push(a); this.k(type, 0xff); this.op2(type, [Opc.I32_AND, Opc.I64_AND]); break;
+      case 'ext16u': this.push(a); this.k(type, 0xffff); this.op2(type, [Opc.I32_AND, Opc.I64_AND]); break;
+      case 'ext32u': this.push(a); c.i64Const(0xffffffffn).op(Opc.I64_AND); break;
+      case 'extract': {
+        const [ofs = 0, len = 1] = op.c;
+        this.push(a);
+        if (ofs > 0) { this.k(type, ofs); this.op2(type, [Opc.I32_SHR_U, Opc.I64_SHR_U]); }
+        if (ofs + len < w) { this.k(type, maskBig(len)); this.op2(type, [Opc.I32_AND, Opc.I64_AND]); }
+        break;
+      }
+      case 'sextract': {
+        const [ofs = 0, len = 1] = op.c;
+        this.push(a);
+        const left = w - ofs - len;
+        if (left > 0) { this.k(type, left); this.op2(type, [Opc.I32_SHL, Opc.I64_SHL]); }
+        if (w - len > 0) { this.k(type, w - len); this.op2(type, [Opc.I32_SHR_S, Opc.I64_SHR_S]); }
+        break;
+      }
+      case 'deposit': {
+        const [ofs = 0, len = 1] = op.c;
+        const fm = maskBig(len) << BigInt(ofs);
+        this.push(a);
+        this.k(type, ~fm);
+        this.op2(type, [Opc.I32_AND, Opc.I64_AND]);
+        this.push(b);
+        if (ofs > 0) { this.k(type, ofs); this.op2(type, [Opc.I32_SHL, Opc.I64_SHL]); }
+        this.k(type, fm);
+        this.op2(type, [Opc.I32_AND, Opc.I64_AND]);
+        this.op2(type, [Opc.I32_OR, Opc.I64_OR]);
+        break;
+      }
+      case 'bswap16': {
+        // ((a >> 8) & 0xff) | ((a & 0xff) << 8); the input's high bits are ignored (interp.ts).
+        this.push(a); this.k(type, 8); this.op2(type, [Opc.I32_SHR_U, Opc.I64_SHR_U]);
+        this.k(type, 0xff); this.op2(type, [Opc.I32_AND, Opc.I64_AND]);
+        this.push(a); this.k(type, 0xff); this.op2(type, [Opc.I32_AND, Opc.I64_AND]);
+        this.k(type, 8); this.op2(type, [Opc.I32_SHL, Opc.I64_SHL]);
+        this.op2(type, [Opc.I32_OR, Opc.I64_OR]);
+        if ((op.c[0] ?? 0) & 4) c.op(is32 ? Opc.I32_EXTEND16_S : Opc.I64_EXTEND16_S);
+        break;
+      }
+      case 'bswap32': {
+        this.push(a);
+        if (!is32) c.op(Opc.I32_WRAP_I64);
+        this.bswap32Top();
+        if (!is32) c.op((op.c[0] ?? 0) & 4 ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
+        break;
+      }
+      case 'bswap64': {
+        const x = this.scratch('i64', 0);
+        this.push(a);
+        c.localSet(x);
+        // swap bytes within 16-bit lanes, then 16-bit lanes within 32-bit lanes, then the halves
+        for (const [sh, m] of [[8n, 0x00ff00ff00ff00ffn], [16n, 0x0000ffff0000ffffn]] as const) {
+          c.localGet(x).i64Const(sh).op(Opc.I64_SHR_U).i64Const(m).op(Opc.I64_AND);
+          c.localGet(x).i64Const(m).op(Opc.I64_AND).i64Const(sh).op(Opc.I64_SHL);
+          c.op(Opc.I64_OR).localSet(x);
+        }
+        c.localGet(x).i64Const(32n).op(Opc.I64_ROTL);
+        break;
+      }
+      case 'clz': case 'ctz': {
+        // wasm's clz/ctz give the width for 0; the IR gives the second operand.
+        this.push(b);
+        this.push(a);
+        if (base === 'clz') this.op2(type, [Opc.I32_CLZ, Opc.I64_CLZ]);
+        else this.op2(type, [Opc.I32_CTZ, Opc.I64_CTZ]);
+        this.push(a);
+        c.op(is32 ? Opc.I32_EQZ : Opc.I64_EQZ);
+        c.op(Opc.SELECT);
+        break;
+      }
+      case 'ctpop': this.push(a); this.op2(type, [Opc.I32_POPCNT, Opc.I64_POPCNT]); break;
+      case 'setcond':
+        this.cond(op.c[0] as Cond, a, b);
+        if (!is32) c.op(Opc.I64_EXTEND_I32_U);
+        break;
+      case 'movcond':
+        this.push(op.i[2]!);
+        this.push(op.i[3]!);
+        this.cond(op.c[0] as Cond, a, b);
+        c.op(Opc.SELECT);
+        break;
+      default:
+        throw new TcgIrError(`wasm backend: unsupported op ${opc}`);
+    }
+    this.set(d);
+  }
+
+  /** bswap32 of the i32 on the stack: ((x rotr 8) & 0xff00ff00) | ((x rotl 8) & 0x00ff00ff). */
+  private bswap32Top(): void {
+    const x = this.scratch('i32', 0);
+    this.c.localTee(x).i32Const(8).op(Opc.I32_ROTR).i32Const(0xff00ff00 | 0).op(Opc.I32_AND)
+      .localGet(x).i32Const(8).op(Opc.I32_ROTL).i32Const(0x00ff00ff).op(Opc.I32_AND).op(Opc.I32_OR);
+  }
+
+  /**
+   * Division and remainder with the interpreter's edge cases (wasm traps on x/0 and MIN/-1):
+   * x/0 = all ones, x%0 = x, MIN/-1 = MIN (computed as 0 - a), MIN%-1 = 0 (wasm rem_s gives 0).
+   */
+  private emitDiv(base: string, type: TcgType, a: Temp, b: Temp): void {
+    const c = this.c;
+    const is32 = type === 'i32';
+    const rt = vt(type);
+    this.push(b);
+    c.op(is32 ? Opc.I32_EQZ : Opc.I64_EQZ);
+    c.block(Opc.IF, rt);
+    if (base === 'div' || base === 'divu') this.k(type, -1);
+    else this.push(a);
+    c.op(Opc.ELSE);
+    switch (base) {
+      case 'div':
+        this.push(b);
+        this.k(type, -1);
+        c.op(is32 ? Opc.I32_EQ : Opc.I64_EQ);
+        c.block(Opc.IF, rt);
+        this.k(type, 0); this.push(a); this.op2(type, [Opc.I32_SUB, Opc.I64_SUB]);
+        c.op(Opc.ELSE);
+        this.push(a); this.push(b); this.op2(type, [Opc.I32_DIV_S, Opc.I64_DIV_S]);
+        c.end();
+        break;
+      case 'divu': this.push(a); this.push(b); this.op2(type, [Opc.I32_DIV_U, Opc.I64_DIV_U]); break;
+      case 'rem': this.push(a); this.push(b); this.op2(type, [Opc.I32_REM_S, Opc.I64_REM_S]); break;
+      default: this.push(a); this.push(b); this.op2(type, [Opc.I32_REM_U, Opc.I64_REM_U]); break;
+    }
+    c.end();
+  }
+
+  /** Double-width products: o = [lo, hi]. Inputs are read before either output is written. */
+  private emitMul2(base: string, type: TcgType, op: Op): void {
+    const c = this.c;
+    const [a, b] = op.i as [Temp, Temp];
+    const [lo, hi] = op.o as [Temp, Temp];
+    if (type === 'i32') {
+      const p = this.scratch('i64', 0);
+      const ext = base === 'mulu2' ? Opc.I64_EXTEND_I32_U : Opc.I64_EXTEND_I32_S;
+      this.push(a); c.op(ext);
+      this.push(b); c.op(ext);
+      c.op(Opc.I64_MUL).localSet(p);
+      c.localGet(p).op(Opc.I32_WRAP_I64);
+      this.set(lo);
+      c.localGet(p).i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64);
+      this.set(hi);
+      return;
+    }
+    // 64×64 → 128 from 32-bit pieces (as QEMU's mulu64 in util/host-utils.c):
+    // t = aL*bL; m1 = aH*bL + (t >> 32); m2 = aL*bH + (m1 & M32); hi = aH*bH + (m1 >> 32) + (m2 >> 32)
+    const A = this.scratch('i64', 0), B = this.scratch('i64', 1), M1 = this.scratch('i64', 2), M2 = this.scratch('i64', 3);
+    const H = this.scratch('i64', 4);
+    this.push(a); c.localSet(A);
+    this.push(b); c.localSet(B);
+    const L = (x: number): void => { c.localGet(x).i64Const(0xffffffffn).op(Opc.I64_AND); };
+    const Hh = (x: number): void => { c.localGet(x).i64Const(32n).op(Opc.I64_SHR_U); };
+    // m1 = aH*bL + ((aL*bL) >> 32)
+    Hh(A); L(B); c.op(Opc.I64_MUL);
+    L(A); L(B); c.op(Opc.I64_MUL).i64Const(32n).op(Opc.I64_SHR_U);
+    c.op(Opc.I64_ADD).localSet(M1);
+    // m2 = aL*bH + (m1 & M32)
+    L(A); Hh(B); c.op(Opc.I64_MUL);
+    L(M1); c.op(Opc.I64_ADD).localSet(M2);
+    // hi = aH*bH + (m1 >> 32) + (m2 >> 32)
+    Hh(A); Hh(B); c.op(Opc.I64_MUL);
+    Hh(M1); c.op(Opc.I64_ADD);
+    Hh(M2); c.op(Opc.I64_ADD);
+    if (base === 'muls2' || base === 'mulsu2') {
+      // signed corrections: hi -= (a < 0 ? b : 0) [- (b < 0 ? a : 0) for muls2]
+      c.localGet(A).i64Const(63n).op(Opc.I64_SHR_S).localGet(B).op(Opc.I64_AND).op(Opc.I64_SUB);
+      if (base === 'muls2') c.localGet(B).i64Const(63n).op(Opc.I64_SHR_S).localGet(A).op(Opc.I64_AND).op(Opc.I64_SUB);
+    }
+    c.localSet(H);
+    c.localGet(A).localGet(B).op(Opc.I64_MUL);
+    this.set(lo);
+    c.localGet(H);
+    this.set(hi);
+  }
+}
