@@ -24,7 +24,15 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { CpuRunOptions, CpuRunResult, TcgBackendName, TcgConfig } from '../hw/core/cpu.js';
-import { tcgBackend } from '../hw/core/cpu.js';
+import { CpuState, tcgBackend } from '../hw/core/cpu.js';
+import { symbolAt, type ElfImage } from '../hw/core/elf.js';
+import { mapPeripheralStub, type PeripheralStub, type PeripheralStubOptions } from '../hw/misc/peripheral-stub.js';
+import { TARGET_PAGE_SIZE } from '../accel/tcg/tcg-cpu-ops.js';
+import type { TranslationBlock } from '../accel/tcg/tb-cache.js';
+import {
+  formatTlbFill, parseTraceItems, rawTraceTarget, TraceSession, type TraceHandle, type TraceOptions, type TraceTarget,
+} from '../util/trace.js';
+import { didYouMean } from '../qom/suggest.js';
 import { resetTree } from '../hw/core/device.js';
 import type { TcgAddressSpace } from '../accel/tcg/tlb.js';
 import { TbCache } from '../accel/tcg/tb-cache.js';
@@ -39,6 +47,7 @@ import { Logger, type LoggerOptions } from '../util/log.js';
 import { MainLoop, type MainLoopOptions, type RunResult as LoopRunResult } from '../util/main-loop.js';
 import { parseDuration } from '../util/size.js';
 import { SoftboardError } from '../util/errors.js';
+import { restoreSnapshot, takeSnapshot, type MachineSnapshot, type MachineSnapshotAccess } from '../migration/snapshot.js';
 
 /** A machine was used wrongly (bad option, unknown device path, overlapping images…). */
 export class MachineError extends SoftboardError {
@@ -62,6 +71,8 @@ export interface MachineCpu {
   setRegister(name: string, value: bigint): void;
   setAddressSpace(as: TcgAddressSpace): void;
   configureTcg(config: TcgConfig): void;
+  /** The machine's log, given to the CPU by {@link Machine.addCpu} (`-d int` traps, `-d mmu`…). */
+  log?: Logger;
 }
 
 /** How the guest (or the host) ended the machine. */
@@ -106,6 +117,8 @@ export type MachineStopReason =
   | 'paused'
   /** A CPU reached a breakpoint. */
   | 'breakpoint'
+  /** A CPU accessed a watched address ({@link Machine.addWatchpoint}); see {@link MachineRunResult.watchpoint}. */
+  | 'watchpoint'
   /** A CPU kept taking exceptions without executing anything (its trap vector faults). */
   | 'stalled';
 
@@ -133,6 +146,33 @@ export interface MachineRunResult {
   readonly instructions: number;
   /** The virtual clock when the run stopped (ns). */
   readonly virtualTimeNs: number;
+  /** With reason `watchpoint`: the access that hit. */
+  readonly watchpoint?: WatchpointHit;
+}
+
+/** A watched range of guest virtual addresses ({@link Machine.addWatchpoint}). */
+export interface Watchpoint {
+  readonly addr: bigint;
+  readonly len: bigint;
+  /** Which accesses stop the run. */
+  readonly kind: 'r' | 'w' | 'rw';
+  /** Accesses that hit it so far. */
+  hits: number;
+}
+
+/** The access that stopped a run with reason `watchpoint`. */
+export interface WatchpointHit {
+  readonly watchpoint: Watchpoint;
+  /** Index of the CPU in {@link Machine.cpus}. */
+  readonly cpu: number;
+  readonly kind: 'r' | 'w';
+  /** Virtual address and size of the access (it may cover more than the watched range). */
+  readonly addr: bigint;
+  readonly size: number;
+  /** The value loaded or stored. */
+  readonly value: bigint;
+  /** pc of the instruction that made the access (the CPU's pc is now the next instruction). */
+  readonly pc: bigint;
 }
 
 /** Options of {@link Machine}. */
@@ -260,8 +300,9 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
 
   // ---- board construction ------------------------------------------------------------------------
 
-  /** Adds a CPU: it gets the machine's address space and shared code cache. */
+  /** Adds a CPU: it gets the machine's address space, shared code cache and log. */
   addCpu(cpu: MachineCpu): void {
+    cpu.log = this.log;
     cpu.setAddressSpace(this.#cpuAs);
     cpu.configureTcg({ cache: this.tbCache });
     this.cpus.push(cpu);
@@ -483,6 +524,39 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
   /** Board hook run by {@link reset} after the devices, before the ROMs are rewritten (CPUs not in the QOM tree…). */
   protected onReset(): void {}
 
+  // ---- snapshots (src/migration) -------------------------------------------------------------------
+
+  /**
+   * Saves the machine's state between runs: CPUs, devices, armed timers, virtual clock, RAM (QEMU
+   * savevm). {@link restore} on this machine, or on a new one built the same way, continues exactly
+   * as this one does from here. See src/migration/snapshot.ts for what is and is not included.
+   * @throws SnapshotError while a CPU runs, or if an armed timer has no snapshot id.
+   */
+  snapshot(): MachineSnapshot {
+    return takeSnapshot(this, this.#snapshotAccess());
+  }
+
+  /**
+   * Restores a state saved by {@link snapshot} (QEMU loadvm); translated code and TLBs are flushed.
+   * @throws SnapshotError / VmStateError if the snapshot does not fit this machine (CPUs, devices, RAM,
+   *   versions), naming what differs.
+   */
+  restore(snapshot: MachineSnapshot): void {
+    restoreSnapshot(this, snapshot, this.#snapshotAccess());
+  }
+
+  #snapshotAccess(): MachineSnapshotAccess {
+    return {
+      running: this.#running !== null,
+      shutdown: this.#shutdown,
+      resetPending: this.#resetPending,
+      setRequests: (shutdown, resetPending) => {
+        this.#shutdown = shutdown;
+        this.#resetPending = resetPending;
+      },
+    };
+  }
+
   // ---- running -----------------------------------------------------------------------------------
 
   /**
@@ -494,7 +568,7 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     const vc = this.mainLoop.virtual;
     const startInsns = this.instructions;
     const result = (reason: MachineStopReason): MachineRunResult =>
-      ({ reason, instructions: this.instructions - startInsns, virtualTimeNs: vc.now() });
+      ({ reason, instructions: this.instructions - startInsns, virtualTimeNs: vc.now(), ...(reason === 'watchpoint' && this.#wpHit ? { watchpoint: this.#wpHit } : {}) });
     if (this.#shutdown !== null) return result('shutdown');
 
     const budget = options.instructions ?? Infinity;
@@ -622,6 +696,7 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
           return 0;
         default:
       }
+      if (this.#stepStop !== null) return 0; // a watchpoint hit: stop before the next CPU runs
       if (this.#shutdown !== null || this.#resetPending) return 0;
     }
     if (allHalted) {
@@ -633,6 +708,240 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
       if (ran === 0) return 'halted';
     }
     return 0;
+  }
+
+  // ---- debugging: symbols, breakpoints, watchpoints, tracing, stubs ---------------------------------
+
+  /** ELF images whose symbols {@link lookupSymbol} and traces use. */
+  readonly #symbolImages: ElfImage[] = [];
+  readonly #watchpoints: Watchpoint[] = [];
+  #wpDetach: (() => void) | null = null;
+  #wpHit: WatchpointHit | null = null;
+  /**
+   * How traces decode CPU `index`'s instructions and describe its traps; boards set it (see
+   * `riscvTraceTarget` in src/hw/core/board.ts). Without it traces print raw words.
+   */
+  traceTarget: ((cpu: MachineCpu, index: number) => TraceTarget) | null = null;
+
+  /** Makes the symbols of a loaded ELF known to {@link addBreakpoint}, {@link lookupSymbol} and traces. */
+  addSymbols(image: ElfImage): void {
+    this.#symbolImages.push(image);
+  }
+
+  /** The address of symbol `name` in the loaded images (the first image that has it), or undefined. */
+  lookupSymbol(name: string): bigint | undefined {
+    for (const img of this.#symbolImages) {
+      const s = img.symbols.get(name);
+      if (s !== undefined) return s.value;
+    }
+    return undefined;
+  }
+
+  /** `name` or `name+0x14` for an address in a loaded image, or `''` (QEMU lookup_symbol). */
+  symbolize(addr: bigint): string {
+    for (const img of this.#symbolImages) {
+      const hit = symbolAt(img, addr);
+      if (hit) return hit.offset === 0n ? hit.symbol.name : `${hit.symbol.name}+0x${hit.offset.toString(16)}`;
+    }
+    return '';
+  }
+
+  /**
+   * Stops runs (reason `breakpoint`) before the instruction at a virtual address or an ELF symbol of a
+   * loaded image (`'main'`), on CPU `cpu` or on every CPU. @returns the address.
+   * @throws MachineError for an unknown symbol (with a suggestion).
+   */
+  addBreakpoint(where: bigint | number | string, cpu?: number): bigint {
+    const addr = this.#resolveCodeAddr(where);
+    for (const c of this.#debugCpus(cpu)) c.addBreakpoint(addr);
+    return addr;
+  }
+
+  /** Removes a breakpoint set by {@link addBreakpoint}; returns whether any CPU had it. */
+  removeBreakpoint(where: bigint | number | string, cpu?: number): boolean {
+    const addr = this.#resolveCodeAddr(where);
+    let had = false;
+    for (const c of this.#debugCpus(cpu)) had = c.removeBreakpoint(addr) || had;
+    return had;
+  }
+
+  /**
+   * Watches guest virtual addresses `[addr, addr+len)`: a CPU load (`'r'`), store (`'w'`, default) or
+   * either (`'rw'`) touching them stops the run right after the accessing instruction, with reason
+   * `watchpoint` and {@link MachineRunResult.watchpoint}. Accepts a symbol name for `addr`. While any
+   * watchpoint is set the CPUs run one instruction per TB with memory hooks (slow); with none, nothing
+   * is hooked and nothing is slower.
+   */
+  addWatchpoint(addr: bigint | number | string, len: bigint | number = 4, kind: 'r' | 'w' | 'rw' = 'w'): Watchpoint {
+    const a = this.#resolveCodeAddr(addr);
+    const l = BigInt(len);
+    if (l <= 0n) throw new MachineError(`watchpoint length must be positive, got ${len}`);
+    if (kind !== 'r' && kind !== 'w' && kind !== 'rw') throw new MachineError(`watchpoint kind must be 'r', 'w' or 'rw', got '${String(kind)}'`);
+    const wp: Watchpoint = { addr: a, len: l, kind, hits: 0 };
+    this.#watchpoints.push(wp);
+    if (this.#watchpoints.length === 1) this.#attachWatchHooks();
+    return wp;
+  }
+
+  /** Removes a watchpoint; returns whether it was set. The last one removed unhooks the CPUs. */
+  removeWatchpoint(wp: Watchpoint): boolean {
+    const i = this.#watchpoints.indexOf(wp);
+    if (i < 0) return false;
+    this.#watchpoints.splice(i, 1);
+    if (this.#watchpoints.length === 0) {
+      this.#wpDetach?.();
+      this.#wpDetach = null;
+    }
+    return true;
+  }
+
+  /** The watchpoints set. */
+  get watchpoints(): readonly Watchpoint[] {
+    return this.#watchpoints;
+  }
+
+  /** The access that stopped the last run with reason `watchpoint`, or null. */
+  get lastWatchpointHit(): WatchpointHit | null {
+    return this.#wpHit;
+  }
+
+  /**
+   * The pc of the instruction a CPU is executing now (exact inside a TB, e.g. from a device callback),
+   * or undefined outside a run.
+   */
+  currentInsnPc(): bigint | undefined {
+    const cpu = this.#running;
+    if (cpu === null) return undefined;
+    if (cpu instanceof CpuState) {
+      const t = cpu.tcg;
+      const start = t.currentTb?.insnStarts[t.curInsn];
+      if (start) return (BigInt((start[1] ?? 0) >>> 0) << 32n) | BigInt((start[0] ?? 0) >>> 0);
+    }
+    return BigInt.asUintN(64, cpu.pc);
+  }
+
+  /**
+   * Starts a QEMU `-d`-style trace (`in_asm`, `exec`, `int`, `mmu`; see src/util/trace.ts) of every CPU.
+   * Lines go to `options.sink`, by default to the machine's logger sink under the item's category
+   * (whatever the logger's mask). @returns a handle whose `stop()` ends it.
+   */
+  trace(options: TraceOptions): TraceHandle {
+    const items = parseTraceItems(options.items);
+    const sink = options.sink ?? ((item, text) => this.log.sink(item, text));
+    const session = new TraceSession<TranslationBlock>(items, sink, options.range);
+    const offs: (() => void)[] = [];
+    const sym = (pc: bigint): string => this.symbolize(pc);
+    this.cpus.forEach((cpu, index) => {
+      if (!(cpu instanceof CpuState)) return;
+      const target = this.traceTarget?.(cpu, index) ?? rawTraceTarget(64);
+      if (items.has('in_asm') || items.has('exec')) {
+        const onTb = (): void => {
+          const tb = cpu.tcg.currentTb;
+          if (tb) session.tbEntered(index, tb, target, sym, () => this.#tbCode(tb, target));
+        };
+        cpu.hooks.on('tb', onTb);
+        offs.push(() => cpu.hooks.off('tb', onTb));
+      }
+      if (items.has('int')) {
+        const onExc = (pc: bigint): void => {
+          session.emit('int', target.describeTrap?.('exception', pc) ?? `exception at pc 0x${pc.toString(16)}`);
+        };
+        const onIrq = (): void => {
+          session.emit('int', target.describeTrap?.('interrupt', cpu.pc) ?? `interrupt, handler at 0x${cpu.pc.toString(16)}`);
+        };
+        cpu.hooks.on('exception', onExc);
+        cpu.hooks.on('interrupt', onIrq);
+        offs.push(() => { cpu.hooks.off('exception', onExc); cpu.hooks.off('interrupt', onIrq); });
+      }
+      if (items.has('mmu') && target.watchTlbFill) {
+        offs.push(target.watchTlbFill((fill) => session.emit('mmu', formatTlbFill(fill, target.addressBits))));
+      }
+    });
+    let stopped = false;
+    return {
+      items, counts: session.counts,
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        for (const off of offs) off();
+      },
+    };
+  }
+
+  /**
+   * Maps a {@link PeripheralStub} (a register file that records every access) at `options.base`:
+   * `const gpio = machine.addPeripheralStub({ name: 'gpio', base: 0x10012000, size: 0x100 })`.
+   */
+  addPeripheralStub(options: PeripheralStubOptions): PeripheralStub {
+    return mapPeripheralStub(this, options);
+  }
+
+  #resolveCodeAddr(where: bigint | number | string): bigint {
+    if (typeof where !== 'string') return BigInt.asUintN(64, BigInt(where));
+    const a = this.lookupSymbol(where);
+    if (a !== undefined) return a;
+    if (this.#symbolImages.length === 0) throw new MachineError(`no symbol '${where}': no ELF image with symbols was loaded`);
+    const names = this.#symbolImages.flatMap((img) => [...img.symbols.keys()]);
+    throw new MachineError(`no symbol '${where}' in the loaded images${didYouMean(where, names)}`);
+  }
+
+  #debugCpus(cpu: number | undefined): CpuState[] {
+    const list = cpu === undefined ? this.cpus : [this.cpuAt(cpu)];
+    return list.map((c) => {
+      if (!(c instanceof CpuState)) throw new MachineError('breakpoints need CPUs built on CpuState');
+      return c;
+    });
+  }
+
+  #attachWatchHooks(): void {
+    const offs: (() => void)[] = [];
+    this.cpus.forEach((cpu, index) => {
+      if (!(cpu instanceof CpuState)) return;
+      // The insn hook makes every TB one instruction long, so the exit below lands right after the access.
+      let insnPc = 0n;
+      const onInsn = (pc: bigint): void => { insnPc = pc; };
+      const check = (kind: 'r' | 'w') => (addr: bigint, size: number, value: bigint): void => {
+        for (const wp of this.#watchpoints) {
+          if (!wp.kind.includes(kind) || !(addr < wp.addr + wp.len && wp.addr < addr + BigInt(size))) continue;
+          wp.hits++;
+          this.#wpHit = { watchpoint: wp, cpu: index, kind, addr, size, value, pc: insnPc };
+          this.#stepStop = 'watchpoint';
+          this.mainLoop.requestStop('watchpoint');
+          cpu.exit();
+          return;
+        }
+      };
+      const onRead = check('r'), onWrite = check('w');
+      cpu.hooks.on('insn', onInsn);
+      cpu.hooks.on('mem:read', onRead);
+      cpu.hooks.on('mem:write', onWrite);
+      offs.push(() => {
+        cpu.hooks.off('insn', onInsn);
+        cpu.hooks.off('mem:read', onRead);
+        cpu.hooks.off('mem:write', onWrite);
+      });
+    });
+    this.#wpDetach = () => { for (const off of offs) off(); };
+  }
+
+  /** The guest bytes of a TB: its first page from its physical pc, the next through the target's MMU. */
+  #tbCode(tb: TranslationBlock, target: TraceTarget): Uint8Array {
+    const out = new Uint8Array(tb.size);
+    let off = 0;
+    while (off < tb.size) {
+      const va = tb.pc + BigInt(off);
+      const pageLeft = TARGET_PAGE_SIZE - Number(va & BigInt(TARGET_PAGE_SIZE - 1));
+      const n = Math.min(tb.size - off, pageLeft);
+      const pa = off === 0 ? tb.physPc : (target.physAddr?.(va) ?? (tb.physPc === tb.pc ? va : null));
+      if (pa === null) break;
+      try {
+        out.set(this.addressSpace.readBytes(pa, n), off);
+      } catch {
+        break;
+      }
+      off += n;
+    }
+    return out.subarray(0, off);
   }
 
   /** Closes the chardevs and detaches the memory listeners. The machine cannot run afterwards. */

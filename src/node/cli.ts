@@ -25,6 +25,7 @@ import { MuxChardev } from '../chardev/char-mux.js';
 import { NullChardev } from '../chardev/char-null.js';
 import type { Chardev } from '../chardev/char.js';
 import { Logger, LOG_ITEMS, parseLogMask } from '../util/log.js';
+import { TRACE_ITEMS } from '../util/trace.js';
 import { SoftboardError } from '../util/errors.js';
 import type { Machine } from '../machine/machine.js';
 
@@ -269,6 +270,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return 1;
   }
   if (opts.noReboot) machine.rebootAction = 'shutdown';
+  // -d in_asm,exec,int,mmu: the execution trace (src/util/trace.ts), into the same log sink.
+  const traceItems = TRACE_ITEMS.map((i) => i.name).filter((n) => log.enabled(n));
+  if (traceItems.length > 0) machine.trace({ items: traceItems });
   serial.on('quit', () => machine.shutdown({ kind: 'host', status: 0 }));
   try {
     return await runInteractive(machine, io);

@@ -139,8 +139,15 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
   private hookInsn: ((pc: bigint) => void) | null = null;
   private hookTb: ((pc: bigint, n: number) => void) | null = null;
 
+  /**
+   * The soft TLB and RAM as compiled code may read them directly (the generated-JS backend's inline
+   * fast path; layout in tlb.ts). Set in the constructor so every executor has the same shape.
+   */
+  readonly fastMem: { readonly tlbEntries: Int32Array; readonly tlbBits: number; readonly ramBytes: readonly Uint8Array[] };
+
   constructor(ops: TcgCpuOps, env: ArrayBuffer, as: TcgAddressSpace, options: TcgExecutorOptions) {
     super(ops, as, options.cache.ram, options);
+    this.fastMem = { tlbEntries: this.entries, tlbBits: this.tlbBits, ramBytes: this.ram.bytes };
     this.cpu = options.cpu ?? ops;
     this.env = env;
     this.envI32 = new Int32Array(env);

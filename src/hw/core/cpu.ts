@@ -8,6 +8,8 @@
  * The board gives it an address space ({@link CpuState.setAddressSpace}) before the first run.
  * @module
  */
+import { createJsBackend, jsBackendAvailable } from '../../tcg/backend/js.js';
+import { createWasmBackend } from '../../tcg/backend/wasm/index.js';
 import { EventEmitter } from 'eventemitter3';
 import { TcgExecutor, type ExecHooks, type ExecResult, type ExecStats, type ExecStopReason } from '../../accel/tcg/cpu-exec.js';
 import { TbCache, type TbCacheStats } from '../../accel/tcg/tb-cache.js';
@@ -83,8 +85,12 @@ export class CpuHooks extends EventEmitter<CpuEvents> {
   }
 }
 
-/** Which TCG backend compiles this CPU's TBs: the closure backend (default) or the IR interpreter (the oracle). */
-export type TcgBackendName = 'closure' | 'interp';
+/**
+ * Which TCG backend compiles this CPU's TBs: `closure` (default; no eval, works under a strict CSP),
+ * `js` (generated JS through `new Function`), `wasm` (WebAssembly), `auto` (`js` where `new Function` is
+ * allowed, else `closure`), or `interp` (the reference IR interpreter, the oracle).
+ */
+export type TcgBackendName = 'closure' | 'interp' | 'js' | 'wasm' | 'auto';
 
 /** TCG configuration of a CPU; set before its first run. */
 export interface TcgConfig {
@@ -129,7 +135,10 @@ export function tcgBackend(b: TcgBackendName | Backend): Backend {
   if (typeof b !== 'string') return b;
   if (b === 'closure') return closureBackend;
   if (b === 'interp') return interpreterBackend;
-  throw new LifecycleError(`unknown TCG backend '${String(b)}': expected 'closure' or 'interp'`);
+  if (b === 'js') return createJsBackend();
+  if (b === 'wasm') return createWasmBackend();
+  if (b === 'auto') return jsBackendAvailable() ? createJsBackend() : closureBackend;
+  throw new LifecycleError(`unknown TCG backend '${String(b)}': expected 'closure', 'js', 'wasm', 'auto' or 'interp'`);
 }
 
 /** Base class of every guest CPU (QEMU CPUState). */

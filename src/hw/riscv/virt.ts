@@ -10,7 +10,7 @@
  * 0x0c00_0000  plic       SiFive PLIC, 96 sources, contexts M and S per hart
  * 0x1000_0000  uart0      NS16550A                        PLIC irq 10
  * 0x1000_1000  virtio     8 virtio-mmio transports, 0x1000 apart, PLIC irq 1..8
- * 0x2000_0000  flash      2 × 32 MiB (RAM-backed ROM devices; CFI commands are not emulated)
+ * 0x2000_0000  flash      2 × 32 MiB CFI flash (pflash-cfi01: Intel command set, 4-byte bank of two x16 chips)
  * 0x8000_0000  dram       RAM (-m, 128 MiB by default)
  * ```
  * IRQs: UART/RTC/virtio → PLIC inputs; PLIC context 2h → hart h MEIP, 2h+1 → SEIP; ACLINT → MSIP/MTIP.
@@ -38,6 +38,7 @@ import {
 import { SifivePlic, VIRT_PLIC } from '../intc/sifive-plic.js';
 import { GoldfishRtc } from '../rtc/goldfish-rtc.js';
 import { VirtioMmio } from '../virtio/virtio-mmio.js';
+import { PFlashCfi01 } from '../block/pflash-cfi01.js';
 import { RiscvCpu, DEFAULT_RISCV_ISA } from '../../target/riscv/cpu.js';
 import {
   IRQ_M_EXT as CPU_IRQ_M_EXT, IRQ_M_SOFT as CPU_IRQ_M_SOFT, IRQ_M_TIMER as CPU_IRQ_M_TIMER, IRQ_S_EXT as CPU_IRQ_S_EXT,
@@ -51,6 +52,7 @@ import type { Logger, LoggerOptions } from '../../util/log.js';
 import type { MainLoopOptions } from '../../util/main-loop.js';
 import { parseSize } from '../../util/size.js';
 import { Machine, MachineError } from '../../machine/machine.js';
+import { riscvTraceTarget } from '../core/board.js';
 import {
   fdtLoadAddr, fwDynamicInfoBytes, initrdStartAddr, kernelStartAddr, resetVectorBytes, RESET_VEC_SIZE,
 } from './boot.js';
@@ -76,6 +78,8 @@ export const VIRT_MEMMAP = {
   dram: { base: 0x80000000n, size: 0n },
 } as const satisfies Record<string, MemMapEntry>;
 
+/** Erase block size of the flash banks (QEMU VIRT_FLASH_SECTOR_SIZE). */
+export const VIRT_FLASH_SECTOR_SIZE = 256n * 1024n;
 /** PLIC input of the UART (QEMU UART0_IRQ). */
 export const UART0_IRQ = 10;
 /** PLIC input of the RTC (QEMU RTC_IRQ). */
@@ -347,7 +351,10 @@ export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine
   readonly harts: RiscvCpu[] = [];
   readonly ram: MemoryRegion;
   readonly mrom: MemoryRegion;
+  /** The two flash banks' regions (`virt.flash0` at 0x2000_0000, `virt.flash1` at 0x2200_0000). */
   readonly flash: readonly MemoryRegion[];
+  /** The two CFI flash devices (QEMU virt.flash0/1): fill `storage` to give the guest flash contents. */
+  readonly pflash: readonly PFlashCfi01[];
   readonly uart: Ns16550a;
   readonly test: SifiveTest;
   /** ACLINT software interrupts (CLINT msip) at 0x0200_0000. */
@@ -388,19 +395,26 @@ export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine
     this.sysmem.addSubregion(m.dram.base, this.ram);
     this.mrom = MemoryRegion.rom(this, 'riscv_virt_board.mrom', m.mrom.size);
     this.sysmem.addSubregion(m.mrom.base, this.mrom);
+    // Two CFI flash banks (QEMU virt_flash_create1 / virt_flash_map1): 256 KiB sectors, a 4-byte bank of
+    // two x16 chips, Intel IDs 0x89/0x18.
     const half = m.flash.size / 2n;
-    this.flash = [0, 1].map((i) => {
+    this.pflash = [0, 1].map((i) => {
       const name = `virt.flash${i}`;
-      const mr = MemoryRegion.romDevice(this, name, half, {
-        read: () => 0,
-        write: (addr) => this.log.unimp(`${name}: CFI flash command write at 0x${addr.toString(16)} ignored (flash commands are not emulated)`),
+      const dev = new PFlashCfi01();
+      dev.setProperties({
+        sectorLength: VIRT_FLASH_SECTOR_SIZE, numBlocks: Number(half / VIRT_FLASH_SECTOR_SIZE), width: 4, deviceWidth: 2,
+        bigEndian: false, id0: 0x89, id1: 0x18, id2: 0x00, id3: 0x00, regionName: name,
       });
-      this.sysmem.addSubregion(m.flash.base + BigInt(i) * half, mr);
-      return mr;
+      dev.setMachineContext(this);
+      this.addObject(`/machine/${name}`, dev);
+      dev.realize();
+      this.mapMmio(dev, 0, m.flash.base + BigInt(i) * half);
+      return dev;
     });
+    this.flash = this.pflash.map((d) => d.region);
 
     // -- harts --
-    const isa = options.isa ?? (this.xlen === 64 ? DEFAULT_RISCV_ISA : 'rv32imafdc_zicsr_zifencei_zba_zbb_zbs');
+    const isa = options.isa ?? (this.xlen === 64 ? DEFAULT_RISCV_ISA : 'rv32imafdc_zicsr_zifencei_zba_zbb_zbc_zbs');
     for (let i = 0; i < nCpus; i++) {
       // `time` reads the mtimer, at the exact instruction (syncClock).
       const cpu = new RiscvCpu({
@@ -533,6 +547,7 @@ export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine
     this.addRom('mrom.reset', m.mrom.base, resetVectorBytes(this.xlen, startAddr, fdtAddr));
     this.addRom('mrom.finfo', m.mrom.base + BigInt(RESET_VEC_SIZE), fwDynamicInfoBytes(this.xlen, kernelEntry ?? 0n));
     this.bootInfo = { startAddr, firmwareEnd, kernelEntry, initrd, fdtAddr, fdtSize: this.fdtBlob.length };
+    this.traceTarget = (cpu) => riscvTraceTarget(cpu as RiscvCpu); // how machine.trace() disassembles
     this.reset();
   }
 
@@ -542,6 +557,7 @@ export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine
    */
   private wireSstc(cpu: RiscvCpu): void {
     const timer: QemuTimer<RiscvCpu> = this.mainLoop.timerNew('virtual', (c) => stimerExpired(c.hart), cpu);
+    timer.id = `${cpu.path ?? 'hart'}/stimer`; // snapshots save it by this name
     this.#stimers.push(timer);
     cpu.hart.scheduleStimer = (deadline) => {
       const now = this.virtualTimeNs;
@@ -582,6 +598,7 @@ export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine
       for (const seg of image.segments) this.checkFits(`${name} segment ${seg.index}`, seg.paddr, seg.memsz);
       // loadElf writes each segment's file bytes, then its zero fill in chunks: one ROM blob each.
       const r = loadElf(image, (addr, data) => this.addRom(`${name} @0x${addr.toString(16)}`, addr, data));
+      this.addSymbols(image); // for machine.addBreakpoint('main') and traces
       return { entry: r.entry, end: r.highAddr };
     }
     this.placeBlob(name, rawAddr, bytes);
