@@ -33,3 +33,4 @@ export { closureBackend } from './tcg/backend/closure.js';
 export { interpreterBackend } from './tcg/backend/interpreter.js';
 export { jsBackend, createJsBackend, jsBackendAvailable } from './tcg/backend/js.js';
 export { wasmBackend, createWasmBackend } from './tcg/backend/wasm/index.js';
+export * from './migration/index.js';

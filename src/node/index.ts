@@ -7,3 +7,4 @@ export * from './chardev-socket.js';
 export { ChardevError, ChardevRegistry } from '../chardev/index.js';
 export * from './gdbserver.js';
 export * from './files.js';
+export * from './snapshot-file.js';

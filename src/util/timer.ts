@@ -32,6 +32,7 @@ export type TimerCallback<T> = (opaque: T) => void;
 export class QemuTimer<T = unknown> {
   /** Expiry in ns, or -1 when not armed (QEMU expire_time). */
   expireNs = -1;
+  #id: string | undefined = undefined;
   private readonly list: TimerList;
 
   constructor(
@@ -44,6 +45,22 @@ export class QemuTimer<T = unknown> {
     readonly scale: number = SCALE_NS,
   ) {
     this.list = clock.timers;
+  }
+
+  /**
+   * A stable name for snapshots (`/machine/soc/hart0/stimer`), for a timer no device's vmstate
+   * declares: a machine snapshot saves every armed virtual-clock timer by id, in firing order, and
+   * finds it again with {@link TimerList.byId}. Unique per clock.
+   * @throws {@link ClockError} if another timer of the clock has that id.
+   */
+  get id(): string | undefined {
+    return this.#id;
+  }
+  set id(v: string | undefined) {
+    if (v === this.#id) return;
+    if (v !== undefined) this.list.addName(v, this);
+    if (this.#id !== undefined) this.list.removeName(this.#id);
+    this.#id = v;
   }
 
   /** True if the timer is armed (QEMU timer_pending). */
@@ -111,6 +128,25 @@ export class TimerList {
     /** Called when a timer becomes the new head (its deadline moved earlier): QEMU timerlist_notify. */
     private readonly notify: () => void,
   ) {}
+
+  private readonly named = new Map<string, QemuTimer<any>>();
+
+  /** The timer of this clock whose {@link QemuTimer.id} is `id`, armed or not. */
+  byId(id: string): QemuTimer<any> | undefined {
+    return this.named.get(id);
+  }
+
+  /** @internal */
+  addName(id: string, t: QemuTimer<any>): void {
+    const other = this.named.get(id);
+    if (other !== undefined && other !== t) throw new ClockError(`two timers of one clock cannot both have the id '${id}'`);
+    this.named.set(id, t);
+  }
+
+  /** @internal */
+  removeName(id: string): void {
+    this.named.delete(id);
+  }
 
   /** Number of armed timers. */
   get length(): number {

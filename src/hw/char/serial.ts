@@ -28,6 +28,7 @@ import type { QemuTimer } from '../../util/timer.js';
 import type { Logger } from '../../util/log.js';
 import { LifecycleError, PropertyError } from '../../util/errors.js';
 import { Chardev, type CharBackend, type ChardevEvent, type ChardevRegistry } from '../../chardev/index.js';
+import type { VmStateDescription } from '../../migration/vmstate.js';
 
 /** QOM type name (QEMU TYPE_SERIAL_MM is "serial-mm"; softboard names the chip). */
 export const TYPE_NS16550A = 'ns16550a';
@@ -83,6 +84,15 @@ const NS_PER_SECOND = 1_000_000_000;
 
 /** A byte FIFO of fixed capacity (QEMU util/fifo8.c). */
 class Fifo8 {
+  /** Snapshot state (QEMU vmstate_fifo8). */
+  static readonly vmstate: VmStateDescription<Fifo8> = {
+    name: 'fifo8', version: 1,
+    fields: [
+      { name: 'buf', kind: 'u8', array: true },
+      { name: 'head', kind: 'u32' },
+      { name: 'num', kind: 'u32' },
+    ],
+  };
   private readonly buf: Uint8Array;
   private head = 0;
   num = 0;
@@ -130,6 +140,34 @@ export interface SerialMachineContext {
  * character time; QEMU's RISC-V virt board uses 399193).
  */
 export class Ns16550a extends SysBusDevice {
+  /** Snapshot state (QEMU vmstate_serial, with the FIFOs and the timeout timer of its subsections). */
+  static readonly vmstate: VmStateDescription<Ns16550a> = {
+    name: TYPE_NS16550A, version: 1,
+    fields: [
+      { name: 'divider', kind: 'u16' },
+      { name: 'rbr', kind: 'u8' },
+      { name: 'thr', kind: 'u8' },
+      { name: 'tsr', kind: 'u8' },
+      { name: 'ier', kind: 'u8' },
+      { name: 'iir', kind: 'u8' },
+      { name: 'lcr', kind: 'u8' },
+      { name: 'mcr', kind: 'u8' },
+      { name: 'lsr', kind: 'u8' },
+      { name: 'msr', kind: 'u8' },
+      { name: 'scr', kind: 'u8' },
+      { name: 'fcr', kind: 'u8' },
+      { name: 'thrIpending', kind: 'bool' },
+      { name: 'timeoutIpending', kind: 'bool' },
+      { name: 'recvFifoItl', kind: 'u8' },
+      { name: 'charTransmitTime', kind: 'int' },
+      { name: 'recvFifo', kind: 'struct', desc: Fifo8.vmstate },
+      { name: 'xmitFifo', kind: 'struct', desc: Fifo8.vmstate },
+      { name: 'fifoTimeout', kind: 'timer', get: (s) => s.#fifoTimeout },
+    ],
+    // The IRQ line is derived from the registers: re-drive it (QEMU serial_post_load + update).
+    postLoad: (s) => s.update(),
+  };
+
   /** Chardev id or object (QOM property `chardev`). */
   declare readonly chardev: ChardevRef | null;
   /** Register stride is `1 << regShift` bytes (QOM property `reg-shift`). */

@@ -29,6 +29,7 @@ import type { QemuClock } from '../../util/clock.js';
 import type { QemuTimer } from '../../util/timer.js';
 import { Logger } from '../../util/log.js';
 import { LifecycleError, PropertyError } from '../../util/errors.js';
+import { VmStateError, type VmJson, type VmStateDescription, type VmStateField } from '../../migration/vmstate.js';
 
 /** QOM type names (QEMU TYPE_RISCV_ACLINT_MTIMER, TYPE_RISCV_ACLINT_SWI). */
 export const TYPE_RISCV_ACLINT_MTIMER = 'riscv.aclint.mtimer';
@@ -81,8 +82,37 @@ function perHartLines(dev: SysBusDevice, existing: IrqLine[], n: number, what: s
   return existing;
 }
 
+/**
+ * A snapshot field holding the levels of output lines (QEMU keeps them in the CPU's mip; here the
+ * line objects remember their level too): loading sets each line, which re-drives its receiver.
+ */
+function lineLevels<T>(name: string, lines: (dev: T) => readonly IrqLine[]): VmStateField<T> {
+  return {
+    name, kind: 'custom',
+    save: (dev) => lines(dev).map((l) => l.level),
+    load: (dev, v: VmJson) => {
+      const ls = lines(dev);
+      if (!Array.isArray(v) || v.length !== ls.length || !v.every((x) => typeof x === 'boolean')) {
+        throw new VmStateError(`${name}: expected ${ls.length} line levels (booleans), got ${JSON.stringify(v)}`);
+      }
+      ls.forEach((l, i) => l.set(v[i] as boolean));
+    },
+  };
+}
+
 /** ACLINT machine timer: `mtime`, per-hart `mtimecmp`, per-hart MTIP outputs. */
 export class RiscvAclintMtimer extends SysBusDevice {
+  /** Snapshot state (QEMU vmstate_riscv_mtimer: timecmp, time_delta, the timers; MTIP levels). */
+  static readonly vmstate: VmStateDescription<RiscvAclintMtimer> = {
+    name: TYPE_RISCV_ACLINT_MTIMER, version: 1,
+    fields: [
+      { name: 'timecmp', kind: 'u64', array: true },
+      { name: 'timeDelta', kind: 'u64' },
+      { name: 'timers', kind: 'timer', array: true, get: (s) => s.#timers },
+      lineLevels('mtip', (s: RiscvAclintMtimer) => s.#mtip),
+    ],
+  };
+
   /** First hart id served (QOM property `hartid-base`). */
   declare readonly hartidBase: number;
   /** Number of harts (QOM property `num-harts`). */
@@ -270,6 +300,12 @@ export class RiscvAclintMtimer extends SysBusDevice {
 
 /** ACLINT software interrupts (MSWI, or SSWI with `sswi`): per-hart MSIP outputs. */
 export class RiscvAclintSwi extends SysBusDevice {
+  /** Snapshot state: the MSIP levels are the device's only state (QEMU keeps them in mip). */
+  static readonly vmstate: VmStateDescription<RiscvAclintSwi> = {
+    name: TYPE_RISCV_ACLINT_SWI, version: 1,
+    fields: [lineLevels('msip', (s: RiscvAclintSwi) => s.#msip)],
+  };
+
   /** First hart id served (QOM property `hartid-base`). */
   declare readonly hartidBase: number;
   /** Number of harts (QOM property `num-harts`). */

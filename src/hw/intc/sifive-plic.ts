@@ -34,6 +34,7 @@ import { defineType, prop } from '../../qom/index.js';
 import { MemoryRegion } from '../../memory/index.js';
 import { Logger } from '../../util/log.js';
 import { LifecycleError, PropertyError, WiringError } from '../../util/errors.js';
+import type { VmStateDescription } from '../../migration/vmstate.js';
 
 /** QOM type name (QEMU TYPE_SIFIVE_PLIC). */
 export const TYPE_SIFIVE_PLIC = 'riscv.sifive.plic';
@@ -95,6 +96,22 @@ export function parsePlicHartConfig(config: string, hartidBase = 0): { contexts:
 
 /** SiFive PLIC. Realize, connect the outputs, then reset (as QEMU's machine reset). */
 export class SifivePlic extends SysBusDevice {
+  /** Snapshot state (QEMU vmstate_sifive_plic, plus the input levels the gateway keeps). */
+  static readonly vmstate: VmStateDescription<SifivePlic> = {
+    name: TYPE_SIFIVE_PLIC, version: 1,
+    fields: [
+      { name: 'priority', kind: 'u32', array: true },
+      { name: 'threshold', kind: 'u32', array: true },
+      { name: 'pending', kind: 'u32', array: true },
+      { name: 'claimed', kind: 'u32', array: true },
+      { name: 'enable', kind: 'u32', array: true },
+      { name: 'level', kind: 'u8', array: true },
+    ],
+    // After the devices whose postLoad re-drives our inputs (that would set pending bits again).
+    order: 1,
+    postLoad: (s) => s.update(),
+  };
+
   /** Modes of each hart, e.g. `"MS,MS"` (QOM property `hart-config`). */
   declare readonly hartConfig: string;
   /** Hart id of the first hart (QOM property `hartid-base`). */

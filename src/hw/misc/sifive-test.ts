@@ -20,6 +20,7 @@ import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from '../core/sysbus.js';
 import { defineType } from '../../qom/index.js';
 import { MemoryRegion } from '../../memory/index.js';
 import { Logger } from '../../util/log.js';
+import type { VmStateDescription } from '../../migration/vmstate.js';
 
 /** QOM type name (QEMU TYPE_SIFIVE_TEST). */
 export const TYPE_SIFIVE_TEST = 'riscv.sifive.test';
@@ -51,6 +52,9 @@ export interface SifiveTestMachineContext {
 
 /** SiFive test finisher; listen to {@link events} for `shutdown` and `reset`. */
 export class SifiveTest extends SysBusDevice {
+  /** Snapshot state: none (every write acts at once), declared so snapshots know the device. */
+  static readonly vmstate: VmStateDescription<SifiveTest> = { name: TYPE_SIFIVE_TEST, version: 1, fields: [] };
+
   /** `shutdown` and `reset` requests from the guest. */
   readonly events = new EventEmitter<SifiveTestEvents>();
   /** The MMIO region (0x1000 bytes, sysbus region 0). */

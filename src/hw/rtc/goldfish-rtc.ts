@@ -24,6 +24,7 @@ import type { QemuClock } from '../../util/clock.js';
 import type { QemuTimer } from '../../util/timer.js';
 import { Logger } from '../../util/log.js';
 import { LifecycleError, PropertyError } from '../../util/errors.js';
+import { VmStateError, type VmStateDescription } from '../../migration/vmstate.js';
 
 /** QOM type name (QEMU TYPE_GOLDFISH_RTC). */
 export const TYPE_GOLDFISH_RTC = 'goldfish_rtc';
@@ -66,6 +67,32 @@ function parseBase(base: string): bigint | null {
 
 /** Goldfish RTC. */
 export class GoldfishRtc extends SysBusDevice {
+  /**
+   * Snapshot state (QEMU goldfish_rtc_vmstate). As QEMU's pre_save/post_load, the tick offset travels
+   * relative to the virtual clock, so an RTC on the host clock keeps its time across a restore in
+   * another process; on `vm` it is exact.
+   */
+  static readonly vmstate: VmStateDescription<GoldfishRtc> = {
+    name: TYPE_GOLDFISH_RTC, version: 1,
+    fields: [
+      {
+        name: 'tickOffsetVm', kind: 'custom',
+        save: (s) => ((s.tickOffset + s.clockDelta()) & U64).toString(),
+        load: (s, v) => {
+          if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new VmStateError(`goldfish_rtc.tickOffsetVm: expected a decimal string, got ${JSON.stringify(v)}`);
+          s.tickOffset = (BigInt(v) - s.clockDelta()) & U64;
+        },
+      },
+      { name: 'alarmNext', kind: 'u64' },
+      { name: 'alarmRunning', kind: 'u32' },
+      { name: 'irqPending', kind: 'u32' },
+      { name: 'irqEnabled', kind: 'u32' },
+      { name: 'timeHigh', kind: 'u32' },
+      { name: 'timer', kind: 'timer', get: (s) => s.#timer },
+    ],
+    postLoad: (s) => s.update(),
+  };
+
   /** Clock the time follows: `host` (default), `vm` (virtual, deterministic) or `rt` (QOM property `rtc-clock`). */
   declare readonly rtcClock: 'host' | 'vm' | 'rt';
   /** Time at realize: `utc` (now) or `YYYY-MM-DDTHH:MM:SS` (QOM property `base`). */
@@ -143,6 +170,13 @@ export class GoldfishRtc extends SysBusDevice {
   /** The RTC time in ns since the Unix epoch (QEMU goldfish_rtc_get_count). */
   getCount(): bigint {
     return (this.tickOffset + BigInt(this.#clock!.now())) & U64;
+  }
+
+  /** The RTC's clock minus the virtual clock, in ns (0 for `vm`). */
+  private clockDelta(): bigint {
+    const c = this.#clock;
+    const v = this.#ctx?.mainLoop.virtual;
+    return c && v ? BigInt(c.now()) - BigInt(v.now()) : 0n;
   }
 
   /** QEMU goldfish_rtc_update. */

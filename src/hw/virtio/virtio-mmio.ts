@@ -23,6 +23,7 @@ import { defineType, prop } from '../../qom/index.js';
 import { MemoryRegion, type AccessSize } from '../../memory/index.js';
 import { Logger } from '../../util/log.js';
 import { LifecycleError } from '../../util/errors.js';
+import { loadVmState, saveVmState, vmStateOf, VmStateError, type VmJson, type VmStateDescription } from '../../migration/vmstate.js';
 
 /** QOM type name (QEMU TYPE_VIRTIO_MMIO). */
 export const TYPE_VIRTIO_MMIO = 'virtio-mmio';
@@ -131,10 +132,71 @@ function newQueue(): VirtqueueConfig {
   return { num: 0, ready: false, desc: 0n, avail: 0n, used: 0n, align: 0, pfn: 0 };
 }
 
+/** Snapshot state of one queue (QEMU vmstate_virtio_mmio_queue_state), `n` its index. */
+const VIRTQUEUE_VMSTATE: VmStateDescription<VirtqueueConfig & { n: number }> = {
+  name: 'virtqueue', version: 1,
+  fields: [
+    { name: 'n', kind: 'u32' },
+    { name: 'num', kind: 'u32' },
+    { name: 'ready', kind: 'bool' },
+    { name: 'desc', kind: 'u64' },
+    { name: 'avail', kind: 'u64' },
+    { name: 'used', kind: 'u64' },
+    { name: 'align', kind: 'u32' },
+    { name: 'pfn', kind: 'u32' },
+  ],
+};
+
 const LO32 = 0xffff_ffffn;
 
 /** virtio-mmio transport; an empty slot until a {@link VirtioDevice} is plugged. */
 export class VirtioMmio extends SysBusDevice {
+  /**
+   * Snapshot state (QEMU vmstate_virtio_mmio + the VirtIODevice fields the transport holds). A plugged
+   * backend's own state is carried if its class declares `static readonly vmstate`.
+   */
+  static readonly vmstate: VmStateDescription<VirtioMmio> = {
+    name: TYPE_VIRTIO_MMIO, version: 1,
+    fields: [
+      { name: 'hostFeaturesSel', kind: 'u32' },
+      { name: 'guestFeaturesSel', kind: 'u32' },
+      { name: 'guestFeatures', kind: 'u32', array: 2 },
+      { name: 'guestPageShift', kind: 'u32' },
+      { name: 'queueSel', kind: 'u32' },
+      { name: 'status', kind: 'u32' },
+      { name: 'isr', kind: 'u32' },
+      {
+        name: 'queues', kind: 'custom',
+        save: (s) => [...s.queues].sort((a, b) => a[0] - b[0]).map(([n, q]) => saveVmState({ n, ...q }, VIRTQUEUE_VMSTATE) as unknown as VmJson),
+        load: (s, v) => {
+          if (!Array.isArray(v)) throw new VmStateError(`virtio-mmio.queues: expected an array, got ${JSON.stringify(v)}`);
+          s.queues.clear();
+          for (const item of v) {
+            const q = { n: 0, ...newQueue() };
+            loadVmState(q, VIRTQUEUE_VMSTATE, item, 'virtio-mmio.queues');
+            const { n, ...config } = q;
+            if (n >= VIRTIO_QUEUE_MAX) throw new VmStateError(`virtio-mmio.queues: queue ${n} is beyond ${VIRTIO_QUEUE_MAX - 1}`);
+            s.queues.set(n, config);
+          }
+        },
+      },
+      {
+        name: 'backend', kind: 'custom',
+        save: (s) => {
+          const d = s.#vdev ? vmStateOf(s.#vdev) : null;
+          return d && s.#vdev ? saveVmState(s.#vdev, d) as unknown as VmJson : null;
+        },
+        load: (s, v) => {
+          if (v === null) return;
+          const d = s.#vdev ? vmStateOf(s.#vdev) : null;
+          if (!d || !s.#vdev) throw new VmStateError(`virtio-mmio: the saved state has a backend state but this slot's backend declares none`);
+          loadVmState(s.#vdev, d, v, 'virtio-mmio.backend');
+        },
+      },
+    ],
+    postLoad: (s) => s.update(),
+  };
+
   /** Legacy (Version 1) layout; QEMU's default (QOM property `force-legacy`). */
   declare readonly forceLegacy: boolean;
 

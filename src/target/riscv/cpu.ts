@@ -8,7 +8,7 @@
  * address space (`setAddressSpace`) and runs it with `run`/`step`. It can also be driven directly
  * through its {@link TcgCpuOps} methods (tests do, with their own loop). Its configuration (ISA,
  * hart id, reset vector) is given to the constructor; `createObject('riscv-cpu')` gives the default
- * RV64GC+Zba/Zbb/Zbs hart.
+ * RV64GC+Zba/Zbb/Zbc/Zbs hart.
  *
  * Helpers called from translated code receive this object as their `cpu` argument.
  */
@@ -21,19 +21,20 @@ import {
   createRiscvGlobals, ENV_FFLAGS, ENV_FRM, ENV_LOAD_RES, ENV_PC, FREG_ABI_NAMES, fOffset, RISCV_ENV_SIZE,
   XREG_ABI_NAMES, xOffset, type RiscvGlobals,
 } from './cpu-state.js';
-import { RiscvHartState, type TlbFlushKind } from './hart-state.js';
+import { RISCV_HART_VMSTATE, RiscvHartState, type TlbFlushKind } from './hart-state.js';
+import type { VmStateDescription } from '../../migration/vmstate.js';
 import {
   hasWork, mmuIndex, RISCV_NB_MMU_MODES, riscvDoInterrupt, riscvExecInterrupt, tbFlags, tbFlagsFs,
   tbFlagsMemIdx, tbFlagsPriv, TB_FLAGS_XL64,
 } from './priv.js';
 import { riscvRaiseAlignmentFault, riscvRaiseBusError, riscvTlbFill, type RiscvPhysMemory } from './mmu.js';
-import { csrNumber, csrRead, csrWrite } from './csr.js';
+import { csrNumber, csrReadDebug, csrWriteDebug } from './csr.js';
 import { translateTb, type DisasFlags, type TranslatorCpu } from './translate.js';
 import { CpuState, TYPE_CPU } from '../../hw/core/cpu.js';
 import { defineType } from '../../qom/type.js';
 
-/** The default ISA: what OpenSBI and U-Boot built for `rv64gc` expect, plus Zba/Zbb/Zbs. */
-export const DEFAULT_RISCV_ISA = 'rv64imafdc_zicsr_zifencei_zba_zbb_zbs';
+/** The default ISA: what OpenSBI and U-Boot built for `rv64gc` expect, plus Zba/Zbb/Zbc/Zbs (as QEMU 7.2's default CPU). */
+export const DEFAULT_RISCV_ISA = 'rv64imafdc_zicsr_zifencei_zba_zbb_zbc_zbs';
 
 /** A bad ISA string or register name given by the user. */
 export class RiscvConfigError extends Error {
@@ -53,7 +54,9 @@ export interface RiscvIsa {
 }
 
 const KNOWN_LETTERS = 'imafdc';
-const KNOWN_Z = new Set(['zicsr', 'zifencei', 'zba', 'zbb', 'zbs']);
+/** Multi-letter extensions the model implements, in canonical order. */
+const KNOWN_Z_ORDER = ['zicsr', 'zifencei', 'zba', 'zbb', 'zbc', 'zbs'] as const;
+const KNOWN_Z: ReadonlySet<string> = new Set(KNOWN_Z_ORDER);
 
 /**
  * Parses an ISA string such as `rv64imafdc_zicsr_zifencei_zba_zbb_zbs` or `rv32gc`
@@ -104,6 +107,19 @@ export const TYPE_RISCV_CPU = 'riscv-cpu';
 
 /** A RISC-V hart for the TCG execution loop. */
 export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
+  /**
+   * Snapshot state (QEMU target/riscv/machine.c vmstate_riscv_cpu): env (x/f registers, pc, frm,
+   * fflags, the LR reservation) as bytes, and the privileged state. The execution engine's part
+   * (icount, halted) is saved by the machine snapshot for every CPU.
+   */
+  static readonly vmstate: VmStateDescription<RiscvCpu> = {
+    name: TYPE_RISCV_CPU, version: 1,
+    fields: [
+      { name: 'env', kind: 'u8', array: RISCV_ENV_SIZE, get: (c) => new Uint8Array(c.env) },
+      { name: 'hart', kind: 'struct', desc: RISCV_HART_VMSTATE },
+    ],
+  };
+
   readonly env = new ArrayBuffer(RISCV_ENV_SIZE);
   readonly envI32 = new Int32Array(this.env);
   readonly envView = new DataView(this.env);
@@ -158,10 +174,10 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
     this.reset();
   }
 
-  /** ISA string in canonical form (e.g. `rv64imafdc_zicsr_zifencei_zba_zbb_zbs`). */
+  /** ISA string in canonical form (e.g. `rv64imafdc_zicsr_zifencei_zba_zbb_zbc_zbs`). */
   get isaString(): string {
     const letters = [...'imafdc'].filter((c) => this.isa.letters.includes(c)).join('');
-    const z = ['zicsr', 'zifencei', 'zba', 'zbb', 'zbs'].filter((e) => this.isa.z.has(e));
+    const z = KNOWN_Z_ORDER.filter((e) => this.isa.z.has(e));
     return `rv${this.xlen}${letters}${z.map((e) => `_${e}`).join('')}`;
   }
 
@@ -255,9 +271,9 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
 
   /**
    * Reads a register by name: `x0..x31`, ABI names (`ra`, `sp`, `a0`, `fp`…), `pc`, `f0..f31`, FP ABI
-   * names (`fa0`…), or a CSR name (`mstatus`, `fcsr`…; read with the hart's current privilege checks
-   * bypassed only as far as csr.ts allows).
-   * @throws RiscvConfigError for an unknown name.
+   * names (`fa0`…), or a CSR name (`mstatus`, `fcsr`…). Like a debugger (QEMU riscv_csrrw_debug), it
+   * reads CSRs and FP registers whatever the current privilege and mstatus.FS.
+   * @throws RiscvConfigError for an unknown name; RiscvIllegalCsr for a CSR this hart does not have.
    */
   readReg(name: string): bigint {
     const r = this.resolveReg(name);
@@ -265,18 +281,21 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
       case 'pc': return this.pc;
       case 'x': return this.getX(r.n);
       case 'f': return this.getF(r.n);
-      case 'csr': return csrRead(this.hart, r.n);
+      case 'csr': return csrReadDebug(this.hart, r.n);
     }
   }
 
-  /** Writes a register by name (see {@link readReg}). */
+  /**
+   * Writes a register by name (see {@link readReg}), whatever the privilege and mstatus.FS; CSR writes
+   * keep their WARL rules and side effects (an fcsr write marks FS dirty, as QEMU's).
+   */
   writeReg(name: string, value: bigint): void {
     const r = this.resolveReg(name);
     switch (r.kind) {
       case 'pc': this.pc = value; return;
       case 'x': this.setX(r.n, value); return;
       case 'f': this.setF(r.n, value); return;
-      case 'csr': csrWrite(this.hart, r.n, value & this.hart.xlenMask); return;
+      case 'csr': csrWriteDebug(this.hart, r.n, value & this.hart.xlenMask); return;
     }
   }
 
@@ -341,15 +360,15 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
   }
 
   tlbFill(vaddr: bigint, access: MmuAccess, mmuIdx: number, probe: boolean): TlbFillResult | null {
-    return riscvTlbFill(this.hart, this.phys, vaddr, access, mmuIdx, probe);
+    return riscvTlbFill(this.hart, this.phys, vaddr, access, mmuIdx, probe, this.log);
   }
 
   doInterrupt(): void {
-    riscvDoInterrupt(this.hart);
+    riscvDoInterrupt(this.hart, this.log);
   }
 
   execInterrupt(): boolean {
-    return riscvExecInterrupt(this.hart);
+    return riscvExecInterrupt(this.hart, this.log);
   }
 
   hasWork(): boolean {
@@ -366,4 +385,4 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
   }
 }
 
-defineType({ name: TYPE_RISCV_CPU, parent: TYPE_CPU, instance: RiscvCpu, description: 'RISC-V hart (RV64/RV32 IMAFDC, Zicsr, Zifencei, Zba, Zbb, Zbs)' });
+defineType({ name: TYPE_RISCV_CPU, parent: TYPE_CPU, instance: RiscvCpu, description: 'RISC-V hart (RV64/RV32 IMAFDC, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs)' });

@@ -8,6 +8,10 @@
  * {@link csrWrite} throw {@link RiscvIllegalCsr}, which the translator's helper turns into an
  * illegal-instruction exception with xtval = the instruction bits.
  *
+ * A debugger's access ({@link csrReadDebug}, {@link csrWriteDebug}, as QEMU riscv_csrrw_debug with
+ * env->debugger set) skips the checks that depend on the hart's current state — privilege level, mstatus.FS,
+ * counter enables, mstatus.TVM, the Sstc enables — but not those that say the CSR does not exist.
+ *
  * Values are XLEN-bit, zero-extended in the bigint (the translator sign-extends for RV32 registers).
  * WARL fields behave as QEMU: unsupported satp modes leave satp unchanged, xtvec modes ≥ 2 leave it
  * unchanged, mstatus/sstatus/mip/mie/mideleg/medeleg keep their read-only bits.
@@ -58,10 +62,13 @@ export class RiscvIllegalCsr extends Error {
   }
 }
 
-/** One CSR: predicate (returns why the access is illegal, or null), read, and read-modify-write. */
+/**
+ * One CSR: predicate (returns why the access is illegal, or null; `debug` = a debugger's access, which only
+ * existence checks refuse), read, and read-modify-write.
+ */
 interface CsrDef {
   readonly name: string;
-  readonly pred?: (h: RiscvHartState, write: boolean) => string | null;
+  readonly pred?: (h: RiscvHartState, write: boolean, debug: boolean) => string | null;
   readonly read: (h: RiscvHartState) => bigint;
   /**
    * Writes `value` under `mask` (bits to change). Missing: writes are accepted and ignored (WARL with
@@ -92,25 +99,26 @@ const hi32 = (v: bigint): bigint => (v >> 32n) & 0xffff_ffffn;
 
 // ---- predicates (QEMU csr.c predicates) ------------------------------------------------------------
 const rv32Only = (h: RiscvHartState): string | null => (h.xlen === 32 ? null : 'exists on RV32 only');
-const fpPred = (h: RiscvHartState): string | null =>
+const fpPred = (h: RiscvHartState, _write: boolean, debug: boolean): string | null =>
   !h.hasExt('f') && !h.hasExt('d') ? 'no F extension'
-    : ((h.mstatusLo >>> MSTATUS_FS_SHIFT) & 3) === 0 ? 'FPU off (mstatus.FS = 0)' : null;
+    : !debug && ((h.mstatusLo >>> MSTATUS_FS_SHIFT) & 3) === 0 ? 'FPU off (mstatus.FS = 0)' : null;
 /** Counter `index` (0 cycle, 1 time, 2 instret, 3..31 hpm) readable from S/U per mcounteren/scounteren. */
 function counterPred(index: number, rv32High: boolean) {
-  return (h: RiscvHartState): string | null => {
+  return (h: RiscvHartState, _write: boolean, debug: boolean): string | null => {
     if (rv32High && h.xlen !== 32) return 'exists on RV32 only';
+    if (debug) return null;
     if (h.priv < PRV_M && ((h.mcounteren >>> index) & 1) === 0) return `mcounteren bit ${index} clear`;
     if (h.priv === PRV_U && ((h.scounteren >>> index) & 1) === 0) return `scounteren bit ${index} clear`;
     return null;
   };
 }
-const satpPred = (h: RiscvHartState): string | null =>
-  h.priv === PRV_S && (h.mstatusLo & MSTATUS_TVM) !== 0 ? 'mstatus.TVM is set' : null;
+const satpPred = (h: RiscvHartState, _write: boolean, debug: boolean): string | null =>
+  !debug && h.priv === PRV_S && (h.mstatusLo & MSTATUS_TVM) !== 0 ? 'mstatus.TVM is set' : null;
 /** Sstc (QEMU sstc predicate): M always; S needs mcounteren.TM and menvcfg.STCE. */
 function sstcPred(rv32High: boolean) {
-  return (h: RiscvHartState): string | null => {
+  return (h: RiscvHartState, _write: boolean, debug: boolean): string | null => {
     if (rv32High && h.xlen !== 32) return 'exists on RV32 only';
-    if (h.priv === PRV_M) return null;
+    if (debug || h.priv === PRV_M) return null;
     if ((h.mcounteren & 2) === 0) return 'mcounteren.TM clear';
     if ((h.menvcfg & MENVCFG_STCE) === 0n) return 'menvcfg.STCE clear';
     return null;
@@ -359,14 +367,17 @@ export function csrNumber(name: string): number | undefined {
 
 // ---- access ------------------------------------------------------------------------------------------
 
-/** Why an access is illegal, or null if allowed (QEMU riscv_csrrw_check). */
-export function csrCheck(h: RiscvHartState, csrno: number, write: boolean): string | null {
+/**
+ * Why an access is illegal, or null if allowed (QEMU riscv_csrrw_check). With `debug` (a debugger's
+ * access, QEMU env->debugger) only the checks that say the CSR does not exist or is read-only apply.
+ */
+export function csrCheck(h: RiscvHartState, csrno: number, write: boolean, debug = false): string | null {
   const d = TABLE.get(csrno);
   if (d === undefined) return 'not implemented';
   if (write && ((csrno >>> 10) & 3) === 3) return 'read-only CSR';
   const need = (csrno >>> 8) & 3;
-  if (h.priv < need) return `needs ${PRIV_NAMES[need] ?? `priv ${need}`}`;
-  return d.pred ? d.pred(h, write) : null;
+  if (!debug && h.priv < need) return `needs ${PRIV_NAMES[need] ?? `priv ${need}`}`;
+  return d.pred ? d.pred(h, write, debug) : null;
 }
 
 /** True if the access is allowed (no exception). */
@@ -374,8 +385,8 @@ export function csrAccessAllowed(h: RiscvHartState, csrno: number, write: boolea
   return csrCheck(h, csrno, write) === null;
 }
 
-function lookup(h: RiscvHartState, csrno: number, write: boolean): CsrDef {
-  const why = csrCheck(h, csrno, write);
+function lookup(h: RiscvHartState, csrno: number, write: boolean, debug = false): CsrDef {
+  const why = csrCheck(h, csrno, write, debug);
   if (why !== null) throw new RiscvIllegalCsr(csrno, write, h.priv, why);
   return TABLE.get(csrno) as CsrDef;
 }
@@ -388,6 +399,22 @@ export function csrRead(h: RiscvHartState, csrno: number): bigint {
 /** Writes a CSR. Throws {@link RiscvIllegalCsr} if not allowed. */
 export function csrWrite(h: RiscvHartState, csrno: number, value: bigint): void {
   lookup(h, csrno, true).rmw?.(h, value & h.xlenMask, h.xlenMask);
+}
+
+/**
+ * A debugger's read (gdb, `getRegister`; QEMU riscv_csrrw_debug): whatever the current privilege,
+ * mstatus.FS, counter enables or TVM. Throws {@link RiscvIllegalCsr} only for a CSR this hart does not have.
+ */
+export function csrReadDebug(h: RiscvHartState, csrno: number): bigint {
+  return lookup(h, csrno, false, true).read(h) & h.xlenMask;
+}
+
+/**
+ * A debugger's write (see {@link csrReadDebug}); the CSR's WARL rules and side effects apply as for a
+ * guest write. Throws {@link RiscvIllegalCsr} for a CSR this hart does not have or a read-only one.
+ */
+export function csrWriteDebug(h: RiscvHartState, csrno: number, value: bigint): void {
+  lookup(h, csrno, true, true).rmw?.(h, value & h.xlenMask, h.xlenMask);
 }
 
 /**

@@ -90,7 +90,7 @@ export function format(name: string, args: Record<string, Extract | number>): Fo
 }
 
 /** ISA extensions a pattern can require (single letters as in misa, Z* by name). */
-export type Ext = 'I' | 'M' | 'A' | 'F' | 'D' | 'C' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs' | 'S';
+export type Ext = 'I' | 'M' | 'A' | 'F' | 'D' | 'C' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbc' | 'Zbs' | 'S';
 
 /** One instruction pattern. */
 export interface Pattern {

@@ -14,6 +14,7 @@
  * - interrupt bits (`mip`, `mie`, `mideleg`) and `medeleg` are numbers (all defined bits are < 2^24).
  * - address-sized CSRs (`mtvec`, `mepc`, `satp`…) are bigints, already truncated to XLEN bits.
  */
+import { VmStateError, type VmStateDescription } from '../../migration/vmstate.js';
 
 /** Privilege levels (QEMU PRV_U/PRV_S/PRV_M). */
 export const PRV_U = 0, PRV_S = 1, PRV_M = 3;
@@ -289,3 +290,60 @@ export class RiscvHartState implements RiscvHartHooks {
     this.pendingException = null;
   }
 }
+
+/**
+ * Snapshot state of a hart's privileged part (QEMU target/riscv/machine.c vmstate_riscv_cpu, the CSR
+ * fields). Constant configuration (misa, mhartid, the vendor ids) is not saved: it comes with the
+ * machine the state is loaded into. The decoded PMP ranges are saved as they are, not recomputed.
+ */
+export const RISCV_HART_VMSTATE: VmStateDescription<RiscvHartState> = {
+  name: 'riscv-hart', version: 1,
+  fields: [
+    {
+      name: 'priv', kind: 'u8',
+      get: (h) => h.priv,
+      set: (h, v: number) => {
+        if (v !== PRV_U && v !== PRV_S && v !== PRV_M) throw new VmStateError(`riscv-hart.priv: expected 0, 1 or 3, got ${v}`);
+        h.priv = v;
+      },
+    },
+    { name: 'mstatusLo', kind: 'u32' },
+    { name: 'mstatusHi', kind: 'u32' },
+    { name: 'mip', kind: 'u32' },
+    { name: 'mie', kind: 'u32' },
+    { name: 'mideleg', kind: 'u32' },
+    { name: 'medeleg', kind: 'u32' },
+    { name: 'softwareSeip', kind: 'bool' },
+    { name: 'externalSeip', kind: 'bool' },
+    ...(['mtvec', 'stvec', 'mepc', 'sepc', 'mcause', 'scause', 'mtval', 'stval', 'mscratch', 'sscratch', 'satp'] as const)
+      .map((name) => ({ name, kind: 'u64' as const })),
+    { name: 'mcounteren', kind: 'u32' },
+    { name: 'scounteren', kind: 'u32' },
+    { name: 'mcountinhibit', kind: 'u32' },
+    { name: 'mcycleOffset', kind: 'bigint' },
+    { name: 'minstretOffset', kind: 'bigint' },
+    { name: 'menvcfg', kind: 'u64' },
+    { name: 'senvcfg', kind: 'u64' },
+    { name: 'stimecmp', kind: 'u64' },
+    { name: 'stimerArmed', kind: 'bool' },
+    { name: 'pmpcfg', kind: 'u8', array: PMP_ENTRIES },
+    { name: 'pmpaddr', kind: 'u64', array: PMP_ENTRIES },
+    { name: 'pmpStart', kind: 'bigint', array: PMP_ENTRIES },
+    { name: 'pmpEnd', kind: 'bigint', array: PMP_ENTRIES },
+    { name: 'pmpNumRules', kind: 'u8' },
+    {
+      // Normally null between runs (recorded and delivered within one loop iteration).
+      name: 'pendingException', kind: 'custom',
+      save: (h) => h.pendingException === null ? null
+        : { cause: h.pendingException.cause, tval: h.pendingException.tval.toString(), interrupt: h.pendingException.interrupt },
+      load: (h, v) => {
+        if (v === null) { h.pendingException = null; return; }
+        const t = v as { cause?: unknown; tval?: unknown; interrupt?: unknown };
+        if (typeof t !== 'object' || typeof t.cause !== 'number' || typeof t.tval !== 'string' || !/^\d+$/.test(t.tval) || typeof t.interrupt !== 'boolean') {
+          throw new VmStateError(`riscv-hart.pendingException: expected null or { cause, tval, interrupt }, got ${JSON.stringify(v)}`);
+        }
+        h.pendingException = { cause: t.cause, tval: BigInt(t.tval), interrupt: t.interrupt };
+      },
+    },
+  ],
+};

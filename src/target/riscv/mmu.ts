@@ -15,6 +15,7 @@ import {
   SATP_MODE_SV39, SATP_MODE_SV48, SATP_MODE_SV57, type Priv, type RiscvHartState,
 } from './hart-state.js';
 import { pmpCheck } from './pmp.js';
+import { LOG_BIT, type Logger } from '../../util/log.js';
 import { MMU_IDX_S_SUM, mmuIdxPriv, raiseException } from './priv.js';
 
 /**
@@ -67,9 +68,11 @@ const ACCESS_FAULT: TranslateOutcome = { ok: false, fault: 'access' };
  * (QEMU get_physical_address followed by the PMP check of riscv_cpu_tlb_fill). `prot` is the set of
  * PROT_* rights of the 4 KiB page for this MMU index: W only once the page is dirty (or for a store,
  * which sets D), so that the first store after a load still walks and sets D.
+ * With `checkPmp` false the PMP check of the final address is skipped (the debug translation); the PTE
+ * reads of the walk are still PMP-checked, as in QEMU's get_physical_address.
  */
 export function riscvTranslate(
-  h: RiscvHartState, mem: RiscvPhysMemory, vaddr: bigint, access: MmuAccess, mmuIdx: number,
+  h: RiscvHartState, mem: RiscvPhysMemory, vaddr: bigint, access: MmuAccess, mmuIdx: number, checkPmp = true,
 ): TranslateOutcome {
   const mode: Priv = mmuIdxPriv(mmuIdx);
   const va = vaddr & h.xlenMask;
@@ -87,6 +90,7 @@ export function riscvTranslate(
     pa = walk.pa;
     prot = walk.prot;
   }
+  if (!checkPmp) return { ok: true, pa, prot };
   const pmp = pmpCheck(h, pa, 1, mode);
   const need = access === MmuAccess.FETCH ? PROT_EXEC : access === MmuAccess.STORE ? PROT_WRITE : PROT_READ;
   if ((pmp & need) === 0) return ACCESS_FAULT;
@@ -173,15 +177,37 @@ export function mmuFaultCause(access: MmuAccess, kind: 'page' | 'access'): numbe
   }
 }
 
+const LOG_MMU = LOG_BIT.mmu;
+
+/**
+ * The `-d mmu` lines of a TLB fill, in QEMU 7.2 riscv_cpu_tlb_fill's words: the request (access type
+ * 0 load, 1 store, 2 fetch; the MMU index), the translation (ret 0 success, 1 page fault, 2 access
+ * fault) and, on success, the PMP check. The rights printed are those of the page after PMP (QEMU
+ * prints the walk's and PMP's separately); a PMP refusal shows as ret 2 on the translation line.
+ */
+function logTlbFill(log: Logger, vaddr: bigint, access: MmuAccess, mmuIdx: number, r: TranslateOutcome): void {
+  const va = vaddr.toString(16);
+  const hwaddr = (v: bigint): string => v.toString(16).padStart(16, '0');
+  log.log('mmu', `riscv_cpu_tlb_fill ad ${va} rw ${access} mmu_idx ${mmuIdx}`);
+  if (!r.ok) {
+    log.log('mmu', `riscv_cpu_tlb_fill address=${va} ret ${r.fault === 'page' ? 1 : 2} physical ${hwaddr(0n)} prot 0`);
+    return;
+  }
+  log.log('mmu', `riscv_cpu_tlb_fill address=${va} ret 0 physical ${hwaddr(r.pa)} prot ${r.prot}`);
+  log.log('mmu', `riscv_cpu_tlb_fill PMP address=${hwaddr(r.pa)} ret 0 prot ${r.prot} tlb_size 4096`);
+}
+
 /**
  * `TcgCpuOps.tlbFill` for RISC-V (QEMU riscv_cpu_tlb_fill): translates and PMP-checks `vaddr`;
  * returns the 4 KiB page and its rights, or on a fault returns null if `probe`, else records the
- * page/access fault with tval = vaddr and throws `CpuLoopExit`.
+ * page/access fault with tval = vaddr and throws `CpuLoopExit`. Logs to `log` under `-d mmu`.
  */
 export function riscvTlbFill(
   h: RiscvHartState, mem: RiscvPhysMemory, vaddr: bigint, access: MmuAccess, mmuIdx: number, probe: boolean,
+  log?: Logger,
 ): TlbFillResult | null {
   const r = riscvTranslate(h, mem, vaddr, access, mmuIdx);
+  if (log !== undefined && (log.mask & LOG_MMU) !== 0) logTlbFill(log, vaddr & h.xlenMask, access, mmuIdx, r);
   if (r.ok) return { physPage: r.pa & ~0xfffn, prot: r.prot, pageBits: 12 };
   if (probe) return null;
   return raiseException(h, mmuFaultCause(access, r.fault), vaddr & h.xlenMask);
@@ -200,14 +226,16 @@ export function riscvRaiseAlignmentFault(h: RiscvHartState, vaddr: bigint, acces
 }
 
 /**
- * Debug translation (gdb stub, monitors): the physical address of `vaddr` as a load by `mmuIdx` would
- * see it, or null. Never writes A/D bits and never raises.
+ * Debug translation (gdb stub, monitors; QEMU riscv_cpu_get_phys_page_debug): the physical address of
+ * `vaddr` as a load by `mmuIdx` would translate it, or null. Never writes A/D bits and never raises.
+ * PMP does not restrict the result (a debugger may read memory the current mode may not); the page-table
+ * reads of the walk are PMP-checked as QEMU's get_physical_address checks them.
  */
 export function riscvGetPhysAddrDebug(h: RiscvHartState, mem: RiscvPhysMemory, vaddr: bigint, mmuIdx: number): bigint | null {
   const ro: RiscvPhysMemory = {
     readPhys32: (a) => mem.readPhys32(a), readPhys64: (a) => mem.readPhys64(a),
     writePhys32: () => {}, writePhys64: () => {},
   };
-  const r = riscvTranslate(h, ro, vaddr, MmuAccess.LOAD, mmuIdx);
+  const r = riscvTranslate(h, ro, vaddr, MmuAccess.LOAD, mmuIdx, false);
   return r.ok ? r.pa : null;
 }

@@ -12,6 +12,7 @@
  *   {@link riscvDoInterrupt}, which uses that pc as xepc.
  */
 import { CpuLoopExit } from '../../accel/tcg/tcg-cpu-ops.js';
+import { LOG_BIT, type Logger } from '../../util/log.js';
 import {
   EXCP_ILLEGAL_INST, EXCP_INST_ACCESS_FAULT, EXCP_INST_ADDR_MIS, EXCP_U_ECALL,
   FS_DIRTY, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER, MIP_STIP,
@@ -109,13 +110,43 @@ export function setPriv(h: RiscvHartState, priv: Priv): void {
   if (changed) h.onTbFlagsChange();
 }
 
+// ---- trap delivery ---------------------------------------------------------------------------------
+
+/** Exception names of `-d int` (QEMU target/riscv/cpu.c riscv_excp_names). */
+const EXCP_NAMES: readonly string[] = [
+  'misaligned_fetch', 'fault_fetch', 'illegal_instruction', 'breakpoint', 'misaligned_load', 'fault_load',
+  'misaligned_store', 'fault_store', 'user_ecall', 'supervisor_ecall', 'hypervisor_ecall', 'machine_ecall',
+  'exec_page_fault', 'load_page_fault', 'reserved', 'store_page_fault', 'reserved', 'reserved', 'reserved',
+  'reserved', 'guest_exec_page_fault', 'guest_load_page_fault', 'reserved', 'guest_store_page_fault',
+];
+/** Interrupt names of `-d int` (QEMU riscv_intr_names). */
+const INTR_NAMES: readonly string[] = [
+  'u_software', 's_software', 'vs_software', 'm_software', 'u_timer', 's_timer', 'vs_timer', 'm_timer',
+  'u_external', 's_external', 'vs_external', 'm_external', 'reserved', 'reserved', 'reserved', 'reserved',
+];
+
+/** The name QEMU gives a trap cause in its logs (QEMU riscv_cpu_get_trap_name). */
+export function riscvTrapName(cause: number, async: boolean): string {
+  return (async ? INTR_NAMES : EXCP_NAMES)[cause] ?? '(unknown)';
+}
+
+const LOG_INT = LOG_BIT.int;
+
+/** The `-d int` line of QEMU 7.2 riscv_cpu_do_interrupt (TARGET_FMT_lx: XLEN/4 hex digits). */
+function logTrap(h: RiscvHartState, log: Logger, async: boolean, cause: number, pc: bigint, tval: bigint): void {
+  const x = (v: bigint | number): string => BigInt(v).toString(16).padStart(h.xlen / 4, '0');
+  log.log('int', `riscv_cpu_do_interrupt: hart:${h.mhartid}, async:${async ? 1 : 0}, cause:${x(cause)}, `
+    + `epc:0x${x(pc)}, tval:0x${x(tval)}, desc=${riscvTrapName(cause, async)}`);
+}
+
 /**
  * Delivers the recorded exception or interrupt (QEMU riscv_cpu_do_interrupt): delegation to S-mode
  * through medeleg/mideleg when the hart is in S or U, xEPC = current pc, xCAUSE (interrupt bit at
  * XLEN-1), xTVAL, the xPIE/xPP/xIE stack in mstatus, new privilege, and pc = xTVEC base (+ 4 × cause for
- * interrupts in vectored mode). Does nothing if nothing is recorded.
+ * interrupts in vectored mode). Does nothing if nothing is recorded. With a `log` whose `int` category
+ * is enabled, each trap is logged as QEMU's `-d int` logs it.
  */
-export function riscvDoInterrupt(h: RiscvHartState): void {
+export function riscvDoInterrupt(h: RiscvHartState, log?: Logger): void {
   const trap = h.pendingException;
   if (trap === null) return;
   h.pendingException = null;
@@ -126,6 +157,7 @@ export function riscvDoInterrupt(h: RiscvHartState): void {
   const deleg = async ? h.mideleg : h.medeleg;
   const pc = h.getPc() & h.xlenMask;
   const tval = trap.tval & h.xlenMask;
+  if (log !== undefined && (log.mask & LOG_INT) !== 0) logTrap(h, log, async, cause, pc, tval);
   const causeVal = BigInt(cause) | (async ? 1n << BigInt(h.xlen - 1) : 0n);
   let lo = h.mstatusLo;
   let tvec: bigint;
@@ -179,14 +211,14 @@ export function pendingInterrupt(h: RiscvHartState): number {
 
 /**
  * Takes a pending, enabled interrupt if there is one (QEMU riscv_cpu_exec_interrupt): records it and
- * delivers it at once. Returns true if the pc changed.
+ * delivers it at once (logged to `log` under `-d int`). Returns true if the pc changed.
  */
-export function riscvExecInterrupt(h: RiscvHartState): boolean {
+export function riscvExecInterrupt(h: RiscvHartState, log?: Logger): boolean {
   if ((h.mip & h.mie) === 0) return false;
   const irq = pendingInterrupt(h);
   if (irq < 0) return false;
   h.pendingException = { cause: irq, tval: 0n, interrupt: true };
-  riscvDoInterrupt(h);
+  riscvDoInterrupt(h, log);
   return true;
 }
 

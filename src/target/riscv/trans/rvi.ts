@@ -207,7 +207,8 @@ export const TRANS_RVI: Record<string, TransFn> = {
     return true;
   },
   ebreak: (dc) => {
-    dc.genException(Excp.BREAKPOINT, dc.pc);
+    // xtval = 0, as QEMU 7.2 (riscv_cpu_do_interrupt only sets it for a watchpoint hit); the spec allows 0 or pc
+    dc.genException(Excp.BREAKPOINT, 0n);
     return true;
   },
   // Zifencei: flush translated code, then leave the TB so the next fetch sees the new code.

@@ -1,12 +1,14 @@
 /**
- * Zba, Zbb, Zbs bit-manipulation instructions (after QEMU target/riscv/insn_trans/trans_rvzb.c.inc).
+ * Zba, Zbb, Zbc, Zbs bit-manipulation instructions (after QEMU target/riscv/insn_trans/trans_rvzb.c.inc).
  * 32-bit forms (RV32 and the *W instructions) work on the low word and sign-extend the result.
+ * The carry-less multiplications (Zbc) call helpers (bitmanip-helper.ts), as QEMU does.
  */
 import type { TcgContext } from '../../../tcg/context.js';
-import { Cond, type Temp } from '../../../tcg/ir.js';
+import { Cond, type HelperInfo, type Temp } from '../../../tcg/ir.js';
 import type { Args } from '../decodetree.js';
 import { Ext32, type DisasContext, type TransFn } from '../disas-context.js';
 import { arith } from './rvi.js';
+import { helperClmul, helperClmulh, helperClmulr } from '../bitmanip-helper.js';
 
 type Un = (dc: DisasContext, d: Temp, a: Temp) => void;
 
@@ -145,6 +147,17 @@ function bitImm(op: BitOp): TransFn {
   };
 }
 
+/** rd = helper(rs1, rs2, XLEN) on zero-extended operands (QEMU trans_clmul*: gen_arith with EXT_NONE, XLEN-wide helper). */
+function clmulOp(h: HelperInfo): TransFn {
+  return (dc, a) => {
+    const t = dc.tcg;
+    const d = dc.destGpr(a.rd!);
+    dc.call(h, d, dc.getGpr(a.rs1!, Ext32.ZERO), dc.getGpr(a.rs2!, Ext32.ZERO), t.constI32(dc.xlen));
+    dc.setGpr(a.rd!, d);
+    return true;
+  };
+}
+
 export const TRANS_RVZB: Record<string, TransFn> = {
   // Zba
   sh1add: shadd(1, false),
@@ -188,6 +201,10 @@ export const TRANS_RVZB: Record<string, TransFn> = {
   roriw: rori(true),
   orc_b: unary(Ext32.NONE, orcB),
   rev8: unary(Ext32.NONE, rev8),
+  // Zbc
+  clmul: clmulOp(helperClmul),
+  clmulh: clmulOp(helperClmulh),
+  clmulr: clmulOp(helperClmulr),
   // Zbs
   bclr: bitReg(bclr),
   bset: bitReg(bset),
