@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 check=${1:-}
 status=0
 shopt -s nullglob globstar
-for script in test/fixtures/**/build.sh bench/**/build.sh; do
+for script in test/fixtures/**/build.sh bench/**/build.sh examples/*/build.sh examples/*/firmware/build.sh; do
   dir=$(dirname "$script")
   if [[ "$check" == "--check" ]]; then
     tmp=$(mktemp -d)
