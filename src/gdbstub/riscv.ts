@@ -9,15 +9,17 @@
  * `org.gnu.gdb.riscv.cpu`, `.fpu` (when the hart has F), `.csr` and `.virtual`.
  *
  * Memory accesses use virtual addresses translated as a load of the current privilege would be
- * (QEMU riscv_cpu_get_phys_page_debug), never setting A/D bits or raising. Software and hardware
- * breakpoints are both the CPU's breakpoints (as QEMU under TCG); watchpoints use the CPU's memory
+ * (QEMU riscv_cpu_get_phys_page_debug), never setting A/D bits or raising, and not restricted by PMP.
+ * CSRs are read and written as a debugger's accesses (csrReadDebug/csrWriteDebug: whatever the privilege,
+ * mstatus.FS or counter enables, as QEMU riscv_csrrw_debug). Software and hardware breakpoints are both
+ * the CPU's breakpoints (as QEMU under TCG); watchpoints use the CPU's memory
  * hooks, with one-instruction translation blocks while any is set, and stop after the accessing
  * instruction (as QEMU's TCG watchpoints without BP_STOP_BEFORE_ACCESS).
  * @module
  */
 import type { RiscvCpu } from '../target/riscv/cpu.js';
-import { csrCheck, csrRead, csrWrite, CSR_NAMES } from '../target/riscv/csr.js';
-import { PRV_M, type Priv } from '../target/riscv/hart-state.js';
+import { csrCheck, csrReadDebug, csrWriteDebug, CSR_NAMES } from '../target/riscv/csr.js';
+import type { Priv } from '../target/riscv/hart-state.js';
 import { riscvGetPhysAddrDebug } from '../target/riscv/mmu.js';
 import { mmuIndex, setPriv } from '../target/riscv/priv.js';
 import {
@@ -177,7 +179,7 @@ export class RiscvGdbTarget implements GdbTarget {
     if (regnum === RISCV_GDB_PRIV) return le(BigInt(cpu.hart.priv), this.#xbytes);
     if (this.#csrs.has(csr)) {
       // A debugger sees every CSR whatever the current privilege (QEMU riscv_csrrw_debug).
-      const v = this.#asMachineMode(() => csrRead(cpu.hart, csr));
+      const v = attempt(() => csrReadDebug(cpu.hart, csr));
       return v === null ? { unavailable: this.#xbytes } : le(v, this.#xbytes);
     }
     return undefined;
@@ -207,23 +209,9 @@ export class RiscvGdbTarget implements GdbTarget {
       return true;
     }
     if (this.#csrs.has(csr)) {
-      return this.#asMachineMode(() => { csrWrite(cpu.hart, csr, v & this.#mask); return true; }) ?? false;
+      return attempt(() => { csrWriteDebug(cpu.hart, csr, v & this.#mask); return true; }) ?? false;
     }
     return false;
-  }
-
-  /** Runs a CSR access with the privilege checks of M-mode; null if it still fails. */
-  #asMachineMode<T>(fn: () => T): T | null {
-    const h = this.#cpu.hart;
-    const saved = h.priv;
-    h.priv = PRV_M;
-    try {
-      return fn();
-    } catch {
-      return null;
-    } finally {
-      h.priv = saved;
-    }
   }
 
   setPc(addr: bigint): void {
@@ -424,17 +412,20 @@ export class RiscvGdbTarget implements GdbTarget {
   }
 }
 
-/** The CSRs the description lists: implemented for this hart (checked as M-mode), minus the FP ones. */
+/** The CSRs the description lists: those this hart has (a debugger's access allowed), minus the FP ones. */
 function debugCsrs(cpu: RiscvCpu): number[] {
   const h = cpu.hart;
-  const saved = h.priv;
-  h.priv = PRV_M;
+  return [...CSR_NAMES.keys()]
+    .filter((no) => no !== CSR_FFLAGS && no !== CSR_FRM && no !== CSR_FCSR && csrCheck(h, no, false, true) === null)
+    .sort((a, b) => a - b);
+}
+
+/** `fn()`, or null if it throws (a CSR the hart lacks, a write to a read-only one). */
+function attempt<T>(fn: () => T): T | null {
   try {
-    return [...CSR_NAMES.keys()]
-      .filter((no) => no !== CSR_FFLAGS && no !== CSR_FRM && no !== CSR_FCSR && csrCheck(h, no, false) === null)
-      .sort((a, b) => a - b);
-  } finally {
-    h.priv = saved;
+    return fn();
+  } catch {
+    return null;
   }
 }
 

@@ -537,7 +537,7 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
   }
 
   /**
-   * Restores a state saved by {@link snapshot} (QEMU loadvm); translated code and TLBs are flushed.
+   * Restores a state saved by {@link Machine.snapshot} (QEMU loadvm); translated code and TLBs are flushed.
    * @throws SnapshotError / VmStateError if the snapshot does not fit this machine (CPUs, devices, RAM,
    *   versions), naming what differs.
    */

@@ -270,8 +270,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return 1;
   }
   if (opts.noReboot) machine.rebootAction = 'shutdown';
-  // -d in_asm,exec,int,mmu: the execution trace (src/util/trace.ts), into the same log sink.
-  const traceItems = TRACE_ITEMS.map((i) => i.name).filter((n) => log.enabled(n));
+  // -d in_asm,exec: the execution trace (src/util/trace.ts), into the same log sink. -d int and -d mmu
+  // need no trace: the CPUs log their traps and TLB fills to the machine's logger themselves.
+  const traceItems = TRACE_ITEMS.map((i) => i.name).filter((n) => n !== 'int' && n !== 'mmu' && log.enabled(n));
   if (traceItems.length > 0) machine.trace({ items: traceItems });
   serial.on('quit', () => machine.shutdown({ kind: 'host', status: 0 }));
   try {

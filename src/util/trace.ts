@@ -28,7 +28,7 @@ export type TraceItem = (typeof TRACE_ITEMS)[number]['name'];
 
 /**
  * Receives each trace message: the item and the text (no trailing newline; an `in_asm` block spans
- * several lines). Same shape as a {@link import('./log.js').LogSink}, so a logger's sink can be passed.
+ * several lines). Same shape as a `LogSink` (src/util/log.ts), so a logger's sink can be passed.
  */
 export type TraceSink = (item: TraceItem, text: string) => void;
 

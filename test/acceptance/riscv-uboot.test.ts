@@ -68,6 +68,7 @@ describe.skipIf(!haveS)('OpenSBI fw_jump + U-Boot S-mode (qemu-riscv64_smode)', 
     expect(boot).toMatch(/Domain0 Next Mode\s+: S-mode/);
     expect(boot).toContain('U-Boot 2023.01');
     expect(boot).toContain('DRAM:  128 MiB');
+    expect(boot).toContain('Flash: 32 MiB'); // U-Boot's CFI driver probes the pflash banks as under QEMU
     expect(boot).toContain('In:    serial@10000000');
 
     // A key stops autoboot: the prompt comes without U-Boot trying its boot devices.
@@ -103,9 +104,17 @@ describe.skipIf(!haveM)('U-Boot M-mode (qemu-riscv64) as -bios', () => {
     const m = createVirtMachine({ bios: new Uint8Array(readFileSync(UBOOT_M)), names: { bios: UBOOT_M } });
     await m.runUntilOutput('Hit any key to stop autoboot', { timeoutMs: 240_000 });
     expect(m.serial.output).toContain('U-Boot 2023.01');
+    expect(m.serial.output).toContain('Flash: 32 MiB');
     m.serial.feed(' ');
     await m.runUntilOutput('=> ', { timeoutMs: 60_000 });
     expect(await command(m, 'version')).toMatch(/U-Boot 2023\.01/);
+
+    // U-Boot's view of the CFI flash (geometry, IDs, timeouts, sector map) is the one it has under QEMU.
+    const flinfo = await command(m, 'flinfo');
+    expect(flinfo).toContain('Bank # 1: CFI conformant flash (16 x 16)  Size: 16 MB in 128 Sectors');
+    expect(flinfo).toContain('Manufacturer ID: 0x89, Device ID: 0x0018');
+    if (qemuAvailable(64)) expect(flinfo).toBe(await qemuAnswer(['-bios', UBOOT_M], 'flinfo'));
+
     m.serial.clearOutput();
     m.serial.feed('poweroff\r');
     const r = await m.run({ until: 'shutdown', timeoutMs: 60_000 });

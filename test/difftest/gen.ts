@@ -1,7 +1,7 @@
 /**
  * Random RV64 instruction blocks for the differential test, drawn from softboard's decode tables
  * (insn32.decode.ts, insn16.decode.ts): every RV64 pattern of I, M, A, F, D, C, Zicsr (fcsr, frm,
- * fflags only), Zba, Zbb and Zbs, minus {@link EXCLUDED} (each with its reason).
+ * fflags only), Zba, Zbb, Zbc and Zbs, minus {@link EXCLUDED} (each with its reason).
  *
  * fast-check generates *raw choices* (a pattern index, register numbers, an immediate, a selector per
  * item) and the initial state; {@link legalize} turns them deterministically into a block that both

@@ -13,12 +13,13 @@ export const RUNNER_ELF = fileURLToPath(new URL('../fixtures/difftest/runner.elf
 export const QEMU_USER = process.env.SOFTBOARD_QEMU_USER ?? 'qemu-riscv64';
 
 /**
- * QEMU 7.2's user-mode `rv64` CPU with the extensions softboard does not implement turned off (Zbc, the
+ * QEMU 7.2's user-mode `rv64` CPU with the extensions softboard does not implement turned off (the
  * scalar crypto Zbk and Zk families, Zfh, V…), so that their encodings raise SIGILL as on softboard.
+ * Zbc is on (explicitly): softboard implements it.
  * Override with SOFTBOARD_QEMU_CPU (other QEMU versions name some properties differently).
  */
-export const QEMU_CPU = process.env.SOFTBOARD_QEMU_CPU ?? ['rv64', ...[
-  'zbc', 'zbkb', 'zbkc', 'zbkx', 'zknd', 'zkne', 'zknh', 'zksed', 'zksh', 'zkr', 'Zfh', 'Zfhmin', 'v', 'Zve32f',
+export const QEMU_CPU = process.env.SOFTBOARD_QEMU_CPU ?? ['rv64', 'zbc=true', ...[
+  'zbkb', 'zbkc', 'zbkx', 'zknd', 'zkne', 'zknh', 'zksed', 'zksh', 'zkr', 'Zfh', 'Zfhmin', 'v', 'Zve32f',
   'Zve64f', 'h', 'zfinx', 'zdinx', 'zhinx', 'zhinxmin', 'zmmul',
 ].map((e) => `${e}=false`)].join(',');
 

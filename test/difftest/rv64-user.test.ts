@@ -1,6 +1,6 @@
 /**
  * Differential test of softboard's RV64 CPU against qemu-riscv64 (user mode): random straight-line
- * blocks (gen.ts: I, M, A, F, D, C, Zba, Zbb, Zbs, fcsr CSRs, wild encodings, planned faults) run from
+ * blocks (gen.ts: I, M, A, F, D, C, Zba, Zbb, Zbc, Zbs, fcsr CSRs, wild encodings, planned faults) run from
  * random initial registers, fcsr and data memory, through the runner (test/fixtures/difftest/runner.S)
  * in ONE qemu-riscv64 process, and on softboard's RiscvCpu with the closure backend (every third case
  * also with the IR interpreter backend). Every x and f register, fcsr, the data area and the trap (signal

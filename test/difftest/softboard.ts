@@ -1,5 +1,5 @@
 /**
- * softboard's side of the differential test: a RiscvCpu (default RV64GC+Zba/Zbb/Zbs) in the real
+ * softboard's side of the differential test: a RiscvCpu (default RV64GC+Zba/Zbb/Zbc/Zbs) in the real
  * execution engine (TB cache, soft TLB, the chosen backend) with RAM at 0 laid out as the runner's
  * pages, running one block per case from {@link BLOCK_PC} to its end in M-mode with mstatus.FS dirty
  * (QEMU user mode runs in U-mode; nothing the generator emits depends on the privilege level).

@@ -50,13 +50,14 @@ export const helperPure32: HelperInfo = {
   name: 'pure32', args: ['i32'], ret: 'i32', flags: PURE,
   fn: (_cpu: FakeCpu, a: number) => Math.imul(a, 7) + 1,
 };
-/** Reads and writes globals (x2 += 1), logs, and throws when the low byte of a is 0x5a. */
+/** Reads and writes globals (x2 += 1, w1 ^= 1), logs, and throws when the low byte of a is 0x5a. */
 export const helperEffect: HelperInfo = {
   name: 'effect', args: ['i64', 'i32'], ret: 'i64', flags: 0,
   fn: (cpu: FakeCpu, a: bigint, b: number) => {
     cpu.log.push(`effect ${a} ${b} x1=${cpu.view.getBigUint64(0, true)} w1=${cpu.view.getUint32(32, true)}`);
     if ((a & 0xffn) === 0x5an) throw new FakeFault('effect helper');
     cpu.view.setBigUint64(8, cpu.view.getBigUint64(8, true) + 1n, true);
+    cpu.view.setUint32(32, cpu.view.getUint32(32, true) ^ 1, true);
     return a ^ BigInt(b);
   },
 };
@@ -90,7 +91,7 @@ type Kind =
 const KINDS: Kind[] = [
   'bin', 'bin', 'bin', 'bin', 'binc', 'binc', 'binc', 'binc', 'un', 'un', 'conv', 'conv', 'bswap', 'clzctz',
   'field', 'field', 'setcond', 'movcond', 'mul2', 'brcond', 'brcond', 'brcond', 'br', 'label', 'label', 'label',
-  'exit', 'ld', 'st', 'st', 'qld', 'qld', 'qst', 'qst', 'call', 'call', 'insn', 'insn', 'insn', 'discard', 'misc', 'copy', 'copy', 'copy',
+  'exit', 'ld', 'st', 'st', 'qld', 'qld', 'qst', 'qst', 'call', 'call', 'call', 'call', 'insn', 'insn', 'insn', 'discard', 'misc', 'copy', 'copy', 'copy', 'copy',
 ];
 
 const INTERESTING: bigint[] = [0n, 1n, 2n, 0xffffffffffffffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn,
@@ -296,10 +297,10 @@ export function buildProgram(steps: readonly Step[], opts: GenOptions): IrFuncti
         break;
       }
       case 'call': {
-        switch (s.a % 9) {
+        switch (s.a % 10) {
           case 0: case 1: { const r = dst('i64', s.d); ctx.call(helperPure64, r, src('i64', s, s.b), src('i64', s, s.c)); def(r); break; }
           case 2: case 3: { const r = dst('i32', s.d); ctx.call(helperPure32, r, src('i32', s, s.b)); def(r); break; }
-          case 4: case 5: { const r = dst('i64', s.d); ctx.call(helperEffect, r, src('i64', s, s.b), src('i32', s, s.c)); def(r); break; }
+          case 4: case 5: case 9: { const r = dst('i64', s.d); ctx.call(helperEffect, r, src('i64', s, s.b), src('i32', s, s.c)); def(r); break; }
           case 6: case 7: ctx.call(helperReader, null, src('i32', s, s.b)); break;
           default: ctx.call(helperRaise, null, src('i32', s, s.b)); defined = null; break;
         }

@@ -94,7 +94,7 @@ export interface RiscvCpuOptions {
   readonly phys?: RiscvPhysMemory;
   /** mtime in 10 MHz ticks (default: 0). */
   readonly getTime?: () => bigint;
-  /** Instructions retired (default: the counter the loop maintains in {@link RiscvCpu.instret}). */
+  /** Instructions retired (default: the counter the loop maintains in `RiscvCpu.instret`). */
   readonly getInstret?: () => bigint;
 }
 

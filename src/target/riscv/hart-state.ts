@@ -31,7 +31,7 @@ export const EXCP_LOAD_ACCESS_FAULT = 5;
 export const EXCP_STORE_AMO_ADDR_MIS = 6;
 export const EXCP_STORE_AMO_ACCESS_FAULT = 7;
 /**
- * Environment call. Raise it with cause 8 from any mode: {@link riscvDoInterrupt} turns it into
+ * Environment call. Raise it with cause 8 from any mode: `riscvDoInterrupt` turns it into
  * 8 (U), 9 (S) or 11 (M) from the current privilege, as QEMU riscv_cpu_do_interrupt does.
  */
 export const EXCP_U_ECALL = 8;
@@ -98,7 +98,7 @@ export const PMP_ENTRIES = 16;
 /** What a TLB flush request covers. Only full flushes are issued for now (satp, sfence.vma, PMP, MXR). */
 export type TlbFlushKind = 'all';
 
-/** An exception or interrupt recorded for {@link riscvDoInterrupt} (QEMU cs->exception_index + badaddr). */
+/** An exception or interrupt recorded for `riscvDoInterrupt` (QEMU cs->exception_index + badaddr). */
 export interface PendingTrap {
   /** Exception code (without the interrupt bit). */
   readonly cause: number;
@@ -128,7 +128,7 @@ export interface RiscvHartHooks {
    * TB translated for the old flags. Called after the state is updated.
    */
   onTbFlagsChange(): void;
-  /** WFI: stop fetching until {@link hasWork}. */
+  /** WFI: stop fetching until `hasWork`. */
   setHalted(halted: boolean): void;
   /** fcsr = frm << 5 | fflags (the FPU state lives in env, owned by the CPU). */
   readFcsr(): number;

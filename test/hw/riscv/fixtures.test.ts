@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createVirtMachine, type RiscvVirtMachine } from '../../../src/hw/riscv/virt.js';
-import { parseRiscvIsa } from '../../../src/target/riscv/cpu.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/riscv');
 const elfs = readdirSync(dir).filter((f) => f.endsWith('.elf')).sort();
@@ -33,20 +32,12 @@ function expectedOutput(name: string): string | RegExp {
   throw new Error(`no expected output for ${name}`);
 }
 
-/** Extensions a fixture needs beyond what every softboard hart has. */
-function missingExtensions(name: string): string[] {
-  if (name !== 'isa-zb.elf') return [];
-  // isa-zb covers Zbc (clmul*) too, as QEMU 7.2's default CPU has it.
-  try { parseRiscvIsa('rv64i_zbc'); return []; } catch { return ['zbc']; }
-}
-
 describe('fixtures on softboard', () => {
   it('covers every fixture', () => expect(elfs.length).toBeGreaterThanOrEqual(15));
 
+  // isa-zb covers Zbc (clmul*) too, as QEMU 7.2's default CPU has it (and so does softboard's).
   for (const name of elfs) {
-    const missing = missingExtensions(name);
-    if (missing.length > 0) console.warn(`${name}: skipped, the CPU model lacks ${missing.join(', ')}`);
-    it.skipIf(missing.length > 0)(`${name} prints what it should and passes`, () => {
+    it(`${name} prints what it should and passes`, () => {
       const m = boot(name);
       const r = m.run({ instructions: 20_000_000 });
       expect(r.reason, out(m)).toBe('shutdown');

@@ -1,5 +1,5 @@
 /**
- * Integer ALU semantics (I, M, Zba, Zbb, Zbs) on RV64 and RV32: each instruction runs through the
+ * Integer ALU semantics (I, M, Zba, Zbb, Zbc, Zbs) on RV64 and RV32: each instruction runs through the
  * RISC-V translator and the reference IR interpreter, and is compared with an independent BigInt
  * model (models.ts) on random, edge-biased operands.
  */
@@ -16,7 +16,7 @@ for (const xlen of [64, 32] as const) {
     fc.constantFrom(0n, 1n, 2n, ALL, ALL - 1n, 1n << BigInt(xlen - 1), (1n << BigInt(xlen - 1)) - 1n,
       0xffffffffn, 0x80000000n, 0x7fffffffn, 0xffn, 0x80n),
   );
-  const isa = xlen === 64 ? 'rv64imac_zicsr_zifencei_zba_zbb_zbs' : 'rv32imac_zicsr_zifencei_zba_zbb_zbs';
+  const isa = xlen === 64 ? 'rv64imac_zicsr_zifencei_zba_zbb_zbc_zbs' : 'rv32imac_zicsr_zifencei_zba_zbb_zbc_zbs';
   const m = new TestMachine(0x80000000n, 0x10000, { isa });
   const { rr, ri, sh, un } = models(xlen);
   const run = (line: [string, Record<string, number>], a: bigint, b = 0n): bigint => {

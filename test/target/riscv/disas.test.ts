@@ -52,7 +52,7 @@ function objdump(words: number[], xlen: 32 | 64): string[] {
   try {
     const src = join(dir, 'a.s'), obj = join(dir, 'a.o');
     writeFileSync(src, words.map((w) => `.insn 0x${w.toString(16)}\n`).join(''));
-    execFileSync('riscv64-unknown-elf-as', [`-march=rv${xlen}gc_zba_zbb_zbs`, `-mabi=${xlen === 64 ? 'lp64' : 'ilp32'}`, '-o', obj, src]);
+    execFileSync('riscv64-unknown-elf-as', [`-march=rv${xlen}gc_zba_zbb_zbc_zbs`, `-mabi=${xlen === 64 ? 'lp64' : 'ilp32'}`, '-o', obj, src]);
     const text = execFileSync('riscv64-unknown-elf-objdump', ['-d', obj], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const lines: string[] = [];
     for (const line of text.split('\n')) {

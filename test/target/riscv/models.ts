@@ -47,6 +47,22 @@ export function models(xlen: 32 | 64): { rr: Record<string, Model2>; ri: Record<
     max: (a, b) => (s(a) > s(b) ? a : b), min: (a, b) => (s(a) < s(b) ? a : b),
     maxu: (a, b) => (a > b ? a : b), minu: (a, b) => (a < b ? a : b),
     rol: (a, b) => rotl(a, sh(b), X), ror: (a, b) => rotl(a, (X - sh(b)) % X, X),
+    // Zbc (the spec's pseudocode: one shifted copy of rs1 xored in per set bit of rs2)
+    clmul: (a, b) => {
+      let r = 0n;
+      for (let i = 0n; i < X; i++) if ((b >> i) & 1n) r ^= a << i;
+      return u(r);
+    },
+    clmulh: (a, b) => {
+      let r = 0n;
+      for (let i = 1n; i <= X; i++) if ((b >> i) & 1n) r ^= a >> (X - i);
+      return r;
+    },
+    clmulr: (a, b) => {
+      let r = 0n;
+      for (let i = 0n; i < X; i++) if ((b >> i) & 1n) r ^= a >> (X - i - 1n);
+      return r;
+    },
     // Zbs
     bclr: (a, b) => a & ~(1n << sh(b)) & ALL, bset: (a, b) => a | (1n << sh(b)),
     binv: (a, b) => a ^ (1n << sh(b)), bext: (a, b) => (a >> sh(b)) & 1n,

@@ -1,0 +1,2 @@
+// Types of the matchers that vitest.config.ts registers through setupFiles.
+/// <reference types="softboard/testing/vitest" />
