@@ -10,7 +10,7 @@
  * Counts of finished runs are kept in `bench/results/icounts.json` (by ELF SHA-256), so that a run cut
  * by `--timeout` still gets a total count, hence QEMU's MIPS and an estimated ratio.
  *
- * Results also go to `bench/results/<date>.json`. See docs/performance.md.
+ * Results also go to `bench/results/<date>T<time>.json` (one file per run). See docs/performance.md.
  * @module
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -68,7 +68,7 @@ const USAGE = `usage: npm run bench -- [options]
   --timeout <s>         softboard: stop a run after s seconds and report its partial rate (default 300)
   --no-qemu, --no-native, --no-softboard   skip an engine
   --profile             write a V8 CPU profile of each softboard run and print where time goes
-  --out <file>          results JSON (default bench/results/<date>[-quick].json)
+  --out <file>          results JSON (default bench/results/<date>T<time>[-quick].json)
   --summarize <files>   print the self-time summary of .cpuprofile files written by --profile`;
 
 class UsageError extends Error {
@@ -661,8 +661,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
-  const day = date.toISOString().slice(0, 10);
-  const out = resolve(o.out ?? join(resultsDir, `${day}${o.quick ? '-quick' : ''}.json`));
+  // One file per run (date and time), so a run never overwrites an earlier record.
+  const stamp = date.toISOString().slice(0, 19).replace(/[:]/g, '');
+  const out = resolve(o.out ?? join(resultsDir, `${stamp}${o.quick ? '-quick' : ''}.json`));
   const tmp = `${out}.tmp`;
   writeFileSync(tmp, JSON.stringify({ date: date.toISOString(), host, options: o, qemuStartupS: Object.fromEntries(startup), rows }, null, 2) + '\n');
   renameSync(tmp, out);

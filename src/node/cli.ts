@@ -5,7 +5,7 @@
  * ```
  * softboard -M virt [-cpu rv64|rv32] [-m 128M] [-smp N] -bios F|none [-kernel K] [-initrd I]
  *           [-append "..."] [-dtb D] [-nographic] [-serial stdio|mon:stdio|null]
- *           [-icount shift=N] [-d int,guest_errors,...] [-D logfile]
+ *           [-icount shift=N] [-d int,guest_errors,...] [-D logfile] [-s] [-gdb tcp:[HOST]:PORT] [-S]
  * ```
  * The first UART is on stdio through the mux (Ctrl-A X quits, Ctrl-A H helps). The exit status is the
  * guest's: 0 when it powers off or passes through sifive_test, the code of `(code << 16) | 0x3333` when
@@ -13,6 +13,10 @@
  *
  * When every hart waits in WFI the CLI lets host time pass before virtual time does (QEMU icount
  * `sleep=on`), so an idle guest does not spin the host; the library's runs stay deterministic.
+ *
+ * `-s` / `-gdb` start a gdb server (src/node/gdb-machine.ts). While a debugger is connected it drives the
+ * machine and the CLI's own run loop waits; with `-S` the guest does not start until a debugger lets it
+ * (QEMU: `continue` then detach, or run to the guest's end). gdb's `kill` ends the CLI with status 0.
  * @module
  */
 import { appendFileSync, realpathSync } from 'node:fs';
@@ -28,6 +32,8 @@ import { Logger, LOG_ITEMS, parseLogMask } from '../util/log.js';
 import { TRACE_ITEMS } from '../util/trace.js';
 import { SoftboardError } from '../util/errors.js';
 import type { Machine } from '../machine/machine.js';
+import { startMachineGdbServer } from './gdb-machine.js';
+import type { GdbServer } from './gdbserver.js';
 
 /** A command-line error: the message says which option and what is accepted. */
 export class CliUsageError extends SoftboardError {
@@ -53,6 +59,10 @@ export interface CliOptions {
   readonly logFile: string | null;
   readonly help: boolean;
   readonly version: boolean;
+  /** `-s` / `-gdb tcp:HOST:PORT`: where the gdb server listens (host `127.0.0.1` when not given), or null. */
+  readonly gdb: { readonly host: string; readonly port: number } | null;
+  /** `-S`: do not start the guest; a debugger starts it. */
+  readonly startStopped: boolean;
 }
 
 interface OptionSpec {
@@ -79,6 +89,9 @@ const OPTIONS: Readonly<Record<string, OptionSpec>> = {
   icount: { arg: 'shift=N', help: 'virtual ns per instruction = 2^N (default 2)' },
   rtc: { arg: 'opts', help: 'base=utc|YYYY-MM-DDTHH:MM:SS,clock=host|vm|rt (default base=utc,clock=host)' },
   'no-reboot': { arg: null, help: 'exit instead of resetting when the guest asks for a reset' },
+  s: { arg: null, help: 'gdb server on tcp::1234 (same as -gdb tcp::1234)' },
+  gdb: { arg: 'dev', help: 'gdb server on tcp::PORT (127.0.0.1) or tcp:HOST:PORT; PORT 0 picks a free one' },
+  S: { arg: null, help: 'do not start the CPU: wait until gdb continues (needs -s or -gdb)' },
   d: { arg: 'items', help: `log items: ${LOG_ITEMS.map((i) => i.name).join(', ')}, all` },
   D: { arg: 'logfile', help: 'write the log to this file instead of stderr' },
   h: { arg: null, help: 'print this help' },
@@ -119,6 +132,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let logMask = 0;
   let logFile: string | null = null;
   let help = false, version = false, noReboot = false, board: string | null = null;
+  let gdb: { host: string; port: number } | null = null, startStopped = false;
   // QEMU's RTC follows the host clock unless told otherwise.
   let rtc: { clock: 'host' | 'vm' | 'rt'; base: string } = { clock: 'host', base: 'utc' };
   for (let i = 0; i < argv.length; i++) {
@@ -201,6 +215,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case 'no-reboot': noReboot = true; break;
+      case 's': gdb = { host: '127.0.0.1', port: 1234 }; break;
+      case 'gdb': gdb = parseGdbDev(value); break;
+      case 'S': startStopped = true; break;
       case 'd':
         try {
           logMask |= parseLogMask(value);
@@ -214,8 +231,22 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   if (!help && !version && board === null) throw new CliUsageError('no machine given: use -M virt');
+  // QEMU -S without gdb waits for the monitor's `cont`; softboard has no monitor.
+  if (startStopped && gdb === null && !help && !version) throw new CliUsageError('-S: nothing could start the guest; use it with -s or -gdb tcp::PORT');
   machine.rtc = rtc;
-  return { machine, noReboot, serial, logMask, logFile, help, version };
+  return { machine, noReboot, serial, logMask, logFile, help, version, gdb, startStopped };
+}
+
+/**
+ * `-gdb` device: `tcp::PORT` (listens on 127.0.0.1, where QEMU listens on every interface) or
+ * `tcp:HOST:PORT` (a bracketed IPv6 host works too).
+ */
+function parseGdbDev(value: string): { host: string; port: number } {
+  const m = /^tcp:(\[[^\]]*\]|[^:]*):(\d+)$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port <= 65535)) throw new CliUsageError(`-gdb ${value}: expected tcp::PORT or tcp:HOST:PORT (PORT 0..65535)`);
+  const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+  return { host: host === '' ? '127.0.0.1' : host, port };
 }
 
 /** The package version (kept in step with package.json by the release). */
@@ -226,6 +257,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const SLICE_MS = 20;
 /** Longest host sleep while the guest idles, so typed keys wake it quickly. */
 const IDLE_SLEEP_MS = 10;
+/** How often the CLI looks whether the debugger still holds the machine. */
+const POLL_MS = 10;
+/** How long the CLI waits for the debugger to hang up after the guest ended or gdb killed it. */
+const GDB_HANGUP_MS = 1000;
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and resolves with the exit status. Never
@@ -275,18 +310,63 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const traceItems = TRACE_ITEMS.map((i) => i.name).filter((n) => n !== 'int' && n !== 'mmu' && log.enabled(n));
   if (traceItems.length > 0) machine.trace({ items: traceItems });
   serial.on('quit', () => machine.shutdown({ kind: 'host', status: 0 }));
+
+  let gdb: GdbControl | null = null;
+  if (opts.gdb !== null) {
+    // QEMU -S: the guest waits for a debugger; a `continue` through it, or its detach, starts it.
+    const ctl: GdbControl = { server: null, connected: false, running: !opts.startStopped, killed: false };
+    try {
+      ctl.server = await startMachineGdbServer(machine, {
+        host: opts.gdb.host,
+        port: opts.gdb.port,
+        onConnect: () => { ctl.connected = true; ctl.running = false; },
+        onDisconnect: () => { ctl.connected = false; },
+        // As QEMU (gdbstub.c 'k'): the emulator exits, with status 0.
+        onKill: () => { ctl.killed = true; },
+        // As QEMU ('D'): the guest runs on.
+        onDetach: () => { ctl.running = true; },
+      });
+    } catch (e) {
+      machine.destroy();
+      stdio?.close();
+      io.stderr.write(`softboard: ${(e as Error).message}\n`);
+      return 1;
+    }
+    if (opts.gdb.port === 0) io.stderr.write(`softboard: gdb server listening on tcp:${opts.gdb.host}:${ctl.server.port}\n`);
+    gdb = ctl;
+  }
   try {
-    return await runInteractive(machine, io);
+    return await runInteractive(machine, io, gdb);
   } finally {
+    if (gdb?.server) {
+      // Let the debugger read the exit (W) or kill reply and hang up first, as it does at once.
+      for (let t = 0; gdb.connected && t < GDB_HANGUP_MS; t += POLL_MS) await sleep(POLL_MS);
+      await gdb.server.close();
+    }
     machine.destroy();
     stdio?.close();
   }
 }
 
+/** The CLI's view of its gdb server. */
+interface GdbControl {
+  server: GdbServer | null;
+  /** A debugger is connected: it drives the machine. */
+  connected: boolean;
+  /** The CLI runs the guest when no debugger is connected (false with -S until a detach). */
+  running: boolean;
+  /** gdb sent `k`. */
+  killed: boolean;
+}
+
 /** The CLI's run loop: slices of host time, yielding to the event loop; idle guests sleep in host time. */
-async function runInteractive(machine: Machine, io: CliIo): Promise<number> {
+async function runInteractive(machine: Machine, io: CliIo, gdb: GdbControl | null): Promise<number> {
   const vc = machine.mainLoop.virtual;
+  // While the debugger drives the machine (or -S holds it), only watch for its end.
+  const held = (): boolean => gdb !== null && (gdb.connected || !gdb.running) && !gdb.killed && machine.shutdownInfo === null;
   for (;;) {
+    while (held()) await sleep(POLL_MS);
+    if (gdb?.killed) return 0;
     const r = machine.run({ until: 'halt', timeoutMs: SLICE_MS });
     switch (r.reason) {
       case 'shutdown':
@@ -301,6 +381,7 @@ async function runInteractive(machine: Machine, io: CliIo): Promise<number> {
         const ms = Math.min(IDLE_SLEEP_MS, Math.ceil(waitNs / 1e6));
         const t0 = machine.mainLoop.realtime.now();
         await sleep(ms);
+        if (held()) break;
         const slept = Math.max(1, machine.mainLoop.realtime.now() - t0);
         machine.run({ for: Math.min(slept, waitNs > 0 ? waitNs : slept) });
         break;

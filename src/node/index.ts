@@ -8,3 +8,4 @@ export { ChardevError, ChardevRegistry } from '../chardev/index.js';
 export * from './gdbserver.js';
 export * from './files.js';
 export * from './snapshot-file.js';
+export * from './gdb-machine.js';
