@@ -13,6 +13,7 @@
  * Helpers called from translated code receive this object as their `cpu` argument.
  */
 import type { TcgContext } from '../../tcg/context.js';
+import type { TcgExecutor } from '../../accel/tcg/cpu-exec.js';
 import {
   MmuAccess, type TbState, type TcgCpuOps, type TlbFillResult, type TranslateRequest, type TranslateResult,
 } from '../../accel/tcg/tcg-cpu-ops.js';
@@ -135,6 +136,8 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
   phys: RiscvPhysMemory;
   /** WFI state when the CPU runs without an execution engine (no address space set). */
   #standaloneHalted = false;
+  /** The execution engine once created (the base creates it lazily; see the `tcg` override). */
+  #engine: TcgExecutor | null = null;
   /** Called to flush the soft TLB (satp writes, sfence.vma…); by default the engine's TLB. */
   onTlbFlush: (kind: TlbFlushKind) => void = () => { if (this.addressSpace) this.tlbFlush(); };
   /**
@@ -170,6 +173,9 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
     h.readFcsr = () => (this.frm << 5) | this.fflags;
     h.writeFcsr = (v) => { this.frm = (v >>> 5) & 7; this.fflags = v & 0x1f; };
     h.clearReservation = () => { this.envView.setBigUint64(ENV_LOAD_RES, 0xffffffffffffffffn, true); };
+    // Keep the loop's interruptRequest exact: raised on every change of mip/mie/mideleg/mstatus/priv
+    // (device lines, CSR writes, traps, xRET, Sstc, reset, snapshot load), cleared by execInterrupt.
+    h.onIrqStateChange = () => { const t = this.#engine; if (t !== null) t.interruptRequest = true; };
     this.hart = h;
     this.reset();
   }
@@ -189,6 +195,16 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
     this.pc = this.resetVector;
     this.envView.setBigUint64(ENV_LOAD_RES, 0xffffffffffffffffn, true);
     this.#standaloneHalted = false;
+  }
+
+  /** The execution engine; remembered so hart state changes can raise its `interruptRequest`. */
+  override get tcg(): TcgExecutor {
+    const t = this.#engine;
+    if (t !== null) return t;
+    const n = super.tcg;
+    this.#engine = n;
+    n.interruptRequest = true;
+    return n;
   }
 
   /** Halted in WFI (the engine's flag once the CPU has an address space). */
@@ -368,7 +384,12 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
   }
 
   execInterrupt(): boolean {
-    return riscvExecInterrupt(this.hart, this.log);
+    if (riscvExecInterrupt(this.hart, this.log)) return true;
+    // Nothing pending and enabled: the loop need not ask again until the hart's interrupt state changes
+    // (onIrqStateChange sets the flag again).
+    const t = this.#engine;
+    if (t !== null) t.interruptRequest = false;
+    return false;
   }
 
   hasWork(): boolean {

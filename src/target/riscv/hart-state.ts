@@ -150,8 +150,34 @@ export class RiscvHartState implements RiscvHartHooks {
   readonly xlen: 32 | 64;
   /** All ones at XLEN bits, for truncating address-sized values. */
   readonly xlenMask: bigint;
-  /** Current privilege level. */
-  priv: Priv = PRV_M;
+  /**
+   * Called after any write to the state that decides whether an interrupt is pending and enabled
+   * (`priv`, `mstatusLo`, `mip`, `mie`, `mideleg`): `RiscvCpu` sets the loop's `interruptRequest`
+   * there, so the loop can skip `execInterrupt` while nothing changed (QEMU cpu_interrupt).
+   * Plain field: not part of {@link RiscvHartHooks} so existing hook objects stay valid.
+   */
+  onIrqStateChange: () => void = noop;
+
+  #priv: Priv = PRV_M;
+  #mstatusLo = 0;
+  #mip = 0;
+  #mie = 0;
+  #mideleg = 0;
+
+  /**
+   * The interrupt-deciding fields as own enumerable accessors (so `Object.keys` and the vmstate see
+   * them as data fields), sharing one getter/setter pair per field across instances.
+   */
+  static readonly #irqProps: PropertyDescriptorMap = {
+    priv: { enumerable: true, get(this: RiscvHartState) { return this.#priv; }, set(this: RiscvHartState, v: Priv) { this.#priv = v; this.onIrqStateChange(); } },
+    mstatusLo: { enumerable: true, get(this: RiscvHartState) { return this.#mstatusLo; }, set(this: RiscvHartState, v: number) { this.#mstatusLo = v; this.onIrqStateChange(); } },
+    mip: { enumerable: true, get(this: RiscvHartState) { return this.#mip; }, set(this: RiscvHartState, v: number) { this.#mip = v; this.onIrqStateChange(); } },
+    mie: { enumerable: true, get(this: RiscvHartState) { return this.#mie; }, set(this: RiscvHartState, v: number) { this.#mie = v; this.onIrqStateChange(); } },
+    mideleg: { enumerable: true, get(this: RiscvHartState) { return this.#mideleg; }, set(this: RiscvHartState, v: number) { this.#mideleg = v; this.onIrqStateChange(); } },
+  };
+
+  /** Current privilege level (writes call {@link onIrqStateChange}). */
+  declare priv: Priv;
 
   /** misa: MXL and extension letters (read-only: writes are ignored, as QEMU without misa_w). */
   misa: bigint;
@@ -160,15 +186,17 @@ export class RiscvHartState implements RiscvHartHooks {
   marchid = 0n;
   mimpid = 0n;
 
-  /** mstatus bits 31..0 (unsigned). */
-  mstatusLo = 0;
+  /** mstatus bits 31..0 (unsigned; writes call {@link onIrqStateChange}). */
+  declare mstatusLo: number;
   /** mstatus bits 63..32 (RV32: mstatush). UXL/SXL are fixed to 2 on RV64. */
   mstatusHi = 0;
 
-  /** Pending interrupts (mip) as seen by software and the interrupt logic. */
-  mip = 0;
-  mie = 0;
-  mideleg = 0;
+  /** Pending interrupts (mip) as seen by software and the interrupt logic (writes call {@link onIrqStateChange}). */
+  declare mip: number;
+  /** Enabled interrupts (writes call {@link onIrqStateChange}). */
+  declare mie: number;
+  /** Interrupts delegated to S-mode (writes call {@link onIrqStateChange}). */
+  declare mideleg: number;
   medeleg = 0;
   /** SEIP written by software via mip; the visible SEIP is this OR the external line (QEMU software_seip). */
   softwareSeip = false;
@@ -245,6 +273,7 @@ export class RiscvHartState implements RiscvHartHooks {
       if (bit >= 0 && bit < 26) ext |= 1n << BigInt(bit);
     }
     this.misa = (xlen === 64 ? 2n << 62n : 1n << 30n) | ext;
+    Object.defineProperties(this, RiscvHartState.#irqProps);
     if (options.hooks) Object.assign(this, options.hooks);
     this.reset();
   }

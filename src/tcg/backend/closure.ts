@@ -9,8 +9,9 @@
  * Because a location is always (array, index), the closures are bound to one runtime's `envI32` at
  * first use (a TB run by several CPUs gets one binding per runtime); each op then has one closure
  * shape whatever its operands are, with extra shapes only where a constant operand pays.
- * Rare 64-bit ops (div/rem, mulu2/muls2/mulsu2, rotates, bswap, deposit) take a BigInt slow path that
- * reuses the reference interpreter's semantics ({@link evalPureOp}).
+ * 64-bit mulu2/muls2/mulsu2 and rotates are done on int32 words; 64-bit div/rem in doubles when the
+ * divisor fits in 32 bits or both operands in 52 (see divu64). Other rare ops (other divisions, bswap,
+ * deposit) take a BigInt slow path that reuses the reference interpreter's semantics ({@link evalPureOp}).
  *
  * Dispatch: the closures sit in one array; each returns the index of the next one (labels are array
  * indexes), an exit returns `~value` (< 0). No-op markers (insn_start, set_label, goto_tb, mb,
@@ -65,6 +66,64 @@ function ctz32(x: number): number {
 
 function bswap32(x: number): number {
   return ((x << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) | 0;
+}
+
+const TWO32 = 4294967296;
+
+/**
+ * Unsigned 64-bit division of (ah:al) by (bh:bl) != 0 without BigInt, when the divisor fits in 32 bits
+ * (long division 16 bits at a time, every partial dividend < 2^48) or both operands are below 2^52
+ * (one double division). In both cases floor(x / y) in doubles is exact: x / y is at least 1/y away
+ * from the next integer and x + y < 2^53. Result in `DIV_OUT`: [quotient lo, hi, remainder lo, hi]
+ * (int32 words). Returns false (DIV_OUT untouched) for other operands: the caller takes the slow path.
+ */
+const DIV_OUT = new Int32Array(4);
+function divu64(al: number, ah: number, bl: number, bh: number): boolean {
+  if (((ah | bh) >>> 20) === 0) {
+    const a = ah * TWO32 + (al >>> 0), b = bh * TWO32 + (bl >>> 0);
+    const q = Math.floor(a / b), r = a - q * b;
+    DIV_OUT[0] = q; DIV_OUT[1] = Math.floor(q / TWO32);
+    DIV_OUT[2] = r; DIV_OUT[3] = Math.floor(r / TWO32);
+    return true;
+  }
+  if (bh !== 0) return false;
+  const b = bl >>> 0;
+  const hu = ah >>> 0;
+  const qh = Math.floor(hu / b);
+  let r = hu - qh * b;
+  const x1 = r * 65536 + (al >>> 16);
+  const q1 = Math.floor(x1 / b);
+  r = x1 - q1 * b;
+  const x0 = r * 65536 + (al & 0xffff);
+  const q0 = Math.floor(x0 / b);
+  r = x0 - q0 * b;
+  DIV_OUT[0] = q1 * 65536 + q0;
+  DIV_OUT[1] = qh;
+  DIV_OUT[2] = r;
+  DIV_OUT[3] = 0;
+  return true;
+}
+
+/** Unsigned 64×64→128-bit product of (ah:al)×(bh:bl); words low to high in `MUL_OUT`. */
+const MUL_OUT = new Int32Array(4);
+function mulu64(al: number, ah: number, bl: number, bh: number): void {
+  const h00 = mulhu32(al, bl);
+  const l01 = Math.imul(al, bh), h01 = mulhu32(al, bh);
+  const l10 = Math.imul(ah, bl), h10 = mulhu32(ah, bl);
+  const l11 = Math.imul(ah, bh), h11 = mulhu32(ah, bh);
+  const s1 = (h00 >>> 0) + (l01 >>> 0) + (l10 >>> 0);
+  const s2 = (h01 >>> 0) + (h10 >>> 0) + (l11 >>> 0) + Math.floor(s1 / TWO32);
+  MUL_OUT[0] = Math.imul(al, bl);
+  MUL_OUT[1] = s1;
+  MUL_OUT[2] = s2;
+  MUL_OUT[3] = (h11 + Math.floor(s2 / TWO32)) | 0;
+}
+
+/** MUL_OUT high half -= (xh:xl) (mod 2^64): signed-product correction. */
+function mulHiSub(xl: number, xh: number): void {
+  const l = MUL_OUT[2]!;
+  MUL_OUT[3] = (MUL_OUT[3]! - xh - ((l >>> 0) < (xl >>> 0) ? 1 : 0)) | 0;
+  MUL_OUT[2] = (l - xl) | 0;
 }
 
 function readBig(A: Int32Array, i: number, wide: boolean): bigint {
@@ -215,6 +274,7 @@ function bind(fn: IrFunction, slots: readonly Slot[], labelAt: Int32Array, rt: T
     const D = o0 ? arr(o0) : F, di = o0 ? idx(o0) : 0, dh = di + 1;
     const A = i0 ? arr(i0) : F, ai = i0 ? idx(i0) : 0, ah = ai + 1;
     const B = i1 ? arr(i1) : F, bi = i1 ? idx(i1) : 0, bh = bi + 1;
+    const ah0 = ah, bh0 = bh; // high-word indexes, for closures that name the values ah/bh
     const bConst = i1?.kind === 'const';
     const cl = i1 ? Number(i1.value & M32) | 0 : 0;
     const ch = i1 ? Number((i1.value >> 32n) & M32) | 0 : 0;
@@ -437,6 +497,62 @@ function bind(fn: IrFunction, slots: readonly Slot[], labelAt: Int32Array, rt: T
         return () => {
           const n = B[bi]! & 63, l = A[ai]!, h = A[ah]!;
           if (n === 0) { D[di] = l; D[dh] = h; } else if (n < 32) { D[di] = (l >>> n) | (h << (32 - n)); D[dh] = h >> n; } else { D[di] = h >> n; D[dh] = h >> 31; }
+          return next;
+        };
+      }
+      // 64-bit division without BigInt when divu64 can (see there); semantics as interp.ts (RISC-V
+      // division by zero, MIN / -1 wraps).
+      case 'divu_i64': case 'remu_i64': {
+        const rem = op.opc === 'remu_i64', sl = slow(op, next);
+        return () => {
+          const bl = B[bi]!, bh = B[bh0]!, al = A[ai]!, ah = A[ah0]!;
+          if ((bl | bh) === 0) { if (rem) { D[di] = al; D[dh] = ah; } else { D[di] = -1; D[dh] = -1; } return next; }
+          if (!divu64(al, ah, bl, bh)) return sl();
+          if (rem) { D[di] = DIV_OUT[2]!; D[dh] = DIV_OUT[3]!; } else { D[di] = DIV_OUT[0]!; D[dh] = DIV_OUT[1]!; }
+          return next;
+        };
+      }
+      case 'div_i64': case 'rem_i64': {
+        const rem = op.opc === 'rem_i64', sl = slow(op, next);
+        return () => {
+          const bl = B[bi]!, bh = B[bh0]!, al = A[ai]!, ah = A[ah0]!;
+          if ((bl | bh) === 0) { if (rem) { D[di] = al; D[dh] = ah; } else { D[di] = -1; D[dh] = -1; } return next; }
+          if ((bl & bh) === -1) {
+            if (rem) { D[di] = 0; D[dh] = 0; } else { D[dh] = (~ah + (al === 0 ? 1 : 0)) | 0; D[di] = -al | 0; }
+            return next;
+          }
+          // Divide |a| by |b| as unsigned 64-bit numbers (MIN becomes 2^63), then apply the signs.
+          const an = ah < 0, bn = bh < 0;
+          const ul = an ? -al | 0 : al, uh = an ? (~ah + (al === 0 ? 1 : 0)) | 0 : ah;
+          const vl = bn ? -bl | 0 : bl, vh = bn ? (~bh + (bl === 0 ? 1 : 0)) | 0 : bh;
+          if (!divu64(ul, uh, vl, vh)) return sl();
+          let l: number, h: number, neg: boolean;
+          if (rem) { l = DIV_OUT[2]!; h = DIV_OUT[3]!; neg = an; } else { l = DIV_OUT[0]!; h = DIV_OUT[1]!; neg = an !== bn; }
+          if (neg) { D[dh] = (~h + (l === 0 ? 1 : 0)) | 0; D[di] = -l | 0; } else { D[di] = l; D[dh] = h; }
+          return next;
+        };
+      }
+      case 'mulu2_i64': case 'muls2_i64': case 'mulsu2_i64': {
+        const O = arr(op.o[1]!), oi = idx(op.o[1]!), oh = oi + 1;
+        const sa = op.opc !== 'mulu2_i64', sb = op.opc === 'muls2_i64';
+        return () => {
+          const al = A[ai]!, ah = A[ah0]!, bl = B[bi]!, bh = B[bh0]!;
+          mulu64(al, ah, bl, bh);
+          // signed high half = unsigned high half - (a<0 ? b : 0) - (b<0 ? a : 0)
+          if (sa && ah < 0) mulHiSub(bl, bh);
+          if (sb && bh < 0) mulHiSub(al, ah);
+          D[di] = MUL_OUT[0]!; D[dh] = MUL_OUT[1]!; O[oi] = MUL_OUT[2]!; O[oh] = MUL_OUT[3]!;
+          return next;
+        };
+      }
+      case 'rotl_i64': case 'rotr_i64': {
+        const right = op.opc === 'rotr_i64';
+        return () => {
+          let n = B[bi]! & 63;
+          if (right) n = (64 - n) & 63;
+          let l = A[ai]!, h = A[ah0]!;
+          if (n >= 32) { const t = l; l = h; h = t; n -= 32; }
+          if (n === 0) { D[di] = l; D[dh] = h; } else { D[di] = (l << n) | (h >>> (32 - n)); D[dh] = (h << n) | (l >>> (32 - n)); }
           return next;
         };
       }
