@@ -8,7 +8,8 @@
  * The board gives it an address space ({@link CpuState.setAddressSpace}) before the first run.
  * @module
  */
-import { createJsBackend, jsBackendAvailable } from '../../tcg/backend/js.js';
+import { createJsBackend } from '../../tcg/backend/js.js';
+import { createAutoBackend } from '../../tcg/backend/tiered.js';
 import { createWasmBackend } from '../../tcg/backend/wasm/index.js';
 import { EventEmitter } from 'eventemitter3';
 import { TcgExecutor, type ExecHooks, type ExecResult, type ExecStats, type ExecStopReason } from '../../accel/tcg/cpu-exec.js';
@@ -87,8 +88,8 @@ export class CpuHooks extends EventEmitter<CpuEvents> {
 
 /**
  * Which TCG backend compiles this CPU's TBs: `closure` (default; no eval, works under a strict CSP),
- * `js` (generated JS through `new Function`), `wasm` (WebAssembly), `auto` (`js` where `new Function` is
- * allowed, else `closure`), or `interp` (the reference IR interpreter, the oracle).
+ * `js` (generated JS through `new Function`), `wasm` (WebAssembly), `auto` (closures first, hot TBs recompiled to
+ * generated JS where `new Function` is allowed), or `interp` (the reference IR interpreter, the oracle).
  */
 export type TcgBackendName = 'closure' | 'interp' | 'js' | 'wasm' | 'auto';
 
@@ -137,7 +138,8 @@ export function tcgBackend(b: TcgBackendName | Backend): Backend {
   if (b === 'interp') return interpreterBackend;
   if (b === 'js') return createJsBackend();
   if (b === 'wasm') return createWasmBackend();
-  if (b === 'auto') return jsBackendAvailable() ? createJsBackend() : closureBackend;
+  // Hot-code tiering: closures first, TBs that run often recompiled to generated JS.
+  if (b === 'auto') return createAutoBackend();
   throw new LifecycleError(`unknown TCG backend '${String(b)}': expected 'closure', 'js', 'wasm', 'auto' or 'interp'`);
 }
 

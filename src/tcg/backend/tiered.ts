@@ -1,0 +1,118 @@
+/**
+ * Hot-code tiering as a backend wrapper: every TB is first compiled by a cheap "cold" backend (the
+ * closure backend: no code generation, no `new Function`), counts its executions, and once it has run
+ * `threshold` times is recompiled by the "hot" backend (generated JS) from the same IR. Most TBs of a boot
+ * run a handful of times, so they never pay the hot backend's compile cost; the loops that dominate the
+ * run time get the faster code. (QEMU has a single tier; this is the JIT-tiering shape of V8/SpiderMonkey
+ * applied to QEMU's TB model.)
+ *
+ * Exactness: both tiers implement the same {@link CompiledTb} contract (exit value, `curInsn` before every
+ * op that may throw, globals written back to env at every exit and before helpers that read them), so the
+ * switch is invisible to the execution loop. The switch only happens between two calls of the TB, never
+ * in the middle of one.
+ */
+import type { IrFunction } from '../context.js';
+import type { Backend, CompiledTb, TbRuntime } from './backend.js';
+import { closureBackend } from './closure.js';
+import { createJsBackend, JsBackendUnavailableError, jsBackendAvailable } from './js.js';
+
+/** Options of {@link createTieredBackend}. */
+export interface TieredBackendOptions {
+  /** The backend every TB starts with (default: the closure backend). */
+  readonly cold?: Backend;
+  /**
+   * The backend for TBs past the threshold (default: a new JS backend when `new Function` works here,
+   * else none). `null` keeps every TB cold.
+   */
+  readonly hot?: Backend | null;
+  /** Executions of a TB in the cold tier before it is recompiled hot (default 1000). */
+  readonly threshold?: number;
+}
+
+/** Statistics of one tiered backend instance. */
+export interface TieredBackendStats {
+  /** TBs compiled by the cold backend (every TB compiled through this backend). */
+  coldCompiles: number;
+  /** TBs recompiled by the hot backend after reaching the threshold. */
+  promotions: number;
+  /** Hot compilations that threw; those TBs stay cold. */
+  hotFailures: number;
+}
+
+/** A tiered backend (see the file comment). */
+export interface TieredBackend extends Backend {
+  readonly stats: TieredBackendStats;
+  readonly cold: Backend;
+  /** The hot backend, or null once it is known to be unusable here (then every TB stays cold). */
+  readonly hot: Backend | null;
+  readonly threshold: number;
+  /** The last error a hot compilation threw (for diagnostics), or null. */
+  readonly lastHotError: unknown;
+}
+
+/** Default number of cold executions before a TB is promoted. */
+export const TIERED_DEFAULT_THRESHOLD = 1000;
+
+/** Creates a backend that runs TBs cold first and recompiles the ones that run often with a hot backend. */
+export function createTieredBackend(options: TieredBackendOptions = {}): TieredBackend {
+  const cold = options.cold ?? closureBackend;
+  let hot: Backend | null = options.hot !== undefined ? options.hot : jsBackendAvailable() ? createJsBackend() : null;
+  const threshold = options.threshold ?? TIERED_DEFAULT_THRESHOLD;
+  if (!Number.isInteger(threshold) || threshold < 0) {
+    throw new RangeError(`tiered backend: threshold must be a non-negative integer, got ${threshold}`);
+  }
+  const stats: TieredBackendStats = { coldCompiles: 0, promotions: 0, hotFailures: 0 };
+  let lastHotError: unknown = null;
+
+  /** The hot version of `fn`, or null (stay cold) when the hot backend is absent or fails. */
+  const compileHot = (fn: IrFunction): CompiledTb | null => {
+    if (hot === null) return null;
+    try {
+      const tb = hot.compile(fn);
+      stats.promotions++;
+      return tb;
+    } catch (e) {
+      stats.hotFailures++;
+      lastHotError = e;
+      // Code generation is forbidden here (CSP): no TB will ever compile hot, stop trying.
+      if (e instanceof JsBackendUnavailableError) hot = null;
+      return null;
+    }
+  };
+
+  const backend: TieredBackend = {
+    name: hot === null ? cold.name : `tiered(${cold.name}->${hot.name})`,
+    stats,
+    cold,
+    get hot() { return hot; },
+    threshold,
+    get lastHotError() { return lastHotError; },
+    compile(fn: IrFunction): CompiledTb {
+      const coldTb = cold.compile(fn);
+      stats.coldCompiles++;
+      if (hot === null) return coldTb;
+      // Kept only until the promotion, so that cold TBs that never get hot do not hold two codes.
+      let ir: IrFunction | null = fn;
+      let left = threshold;
+      const countCold: CompiledTb = (rt: TbRuntime): number => {
+        if (--left >= 0) return coldTb(rt);
+        // Past the threshold: choose the code for this call and every later one, before running any of it.
+        const hotTb = ir !== null ? compileHot(ir) : null;
+        ir = null;
+        impl = hotTb ?? coldTb;
+        return impl(rt);
+      };
+      let impl: CompiledTb = countCold;
+      return (rt: TbRuntime): number => impl(rt);
+    },
+  };
+  return backend;
+}
+
+/**
+ * The backend of `tcgBackend('auto')`: closure code first, generated JS for hot TBs where `new Function`
+ * is allowed, closure code only under a Content-Security-Policy that forbids it.
+ */
+export function createAutoBackend(): Backend {
+  return createTieredBackend();
+}
