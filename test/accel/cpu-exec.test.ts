@@ -28,6 +28,25 @@ describe.each(['closure', 'interp'] as const)('execution loop (%s backend)', (ba
     expect(m.cpu.stats.chainedExits).toBeGreaterThan(0);
   });
 
+  it('stops chained execution exactly at every instruction budget', () => {
+    for (let k = 1; k <= 7; k++) {
+      const m = toyMachine({ backend });
+      m.load(BASE, [enc(Op.LI, 1, 0, 20), enc(Op.ADD, 2, 0, 3), enc(Op.ADDI, 1, 1, -1), enc(Op.BNZ, 1, 0, -2), enc(Op.HALT)]);
+      m.cpu.pc = BASE;
+      const total = 1 + 3 * 20 + 1;
+      let done = 0;
+      for (;;) {
+        const r = m.cpu.run({ instructions: k });
+        done += r.instructions;
+        expect(m.cpu.icount).toBe(done);
+        if (r.reason === 'halt') break;
+        expect(r).toEqual({ reason: 'budget', instructions: k });
+      }
+      expect(done).toBe(total);
+      expect(m.cpu.reg(2)).toBe(60n);
+    }
+  });
+
   it('restores the exact pc and earlier register writes when an instruction faults mid-TB', () => {
     const m = toyMachine({ backend });
     const { code, handler } = withHandler([

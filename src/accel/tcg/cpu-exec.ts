@@ -403,16 +403,39 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       }
       first = false;
 
-      // -- run it (QEMU cpu_tb_exec) --
-      this.currentTb = tb;
-      this.curInsn = 0;
-      this.chainBarrier = false;
-      this.execStats.tbsExecuted++;
+      // -- run it (QEMU cpu_tb_exec), then follow chain links in a tight loop while nothing at the TB
+      // boundary needs the full checks above (no hooks, breakpoints, `until`, pending exit/halt) --
       if (this.hookTb !== null) this.hookTb(tb.pc, tb.nbInsns);
       if (this.hookInsn !== null) this.hookInsn(tb.pc);
-      let exit: number;
+      const fast = until === undefined;
+      const stats = this.execStats;
       try {
-        exit = tb.code(this);
+        for (;;) {
+          this.currentTb = tb;
+          this.curInsn = 0;
+          this.chainBarrier = false;
+          stats.tbsExecuted++;
+          const exit = tb.code(this);
+          this.currentTb = null;
+          const n = tb.nbInsns;
+          this.icount += n;
+          budget -= n;
+          stall = 0;
+          if ((exit !== 1 && exit !== 2) || tb.invalid || this.chainBarrier) {
+            last = null;
+            break;
+          }
+          last = tb;
+          lastSlot = (exit - 1) as 0 | 1;
+          // Chained fast path: every condition the boundary code above would act on sends us back there.
+          const d: TranslationBlock | null = tb.jmpDest[lastSlot];
+          // (interruptRequest is exact on targets that maintain it, so it is usually false here.)
+          if (d === null || d.cflags !== this.curCflags || d.nbInsns > budget || this.interruptRequest
+              || this.halted || this.exitRequest || this.oneInsnNext || !fast || this.breakpoints.size !== 0
+              || this.hookTb !== null || this.hookInsn !== null) break;
+          stats.chainedExits++;
+          tb = d;
+        }
       } catch (e) {
         this.currentTb = null;
         if (!(e instanceof CpuLoopExit)) throw e;
@@ -426,16 +449,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
         if (stall >= MAX_EXCEPTIONS_WITHOUT_PROGRESS) return { reason: 'stalled', instructions: this.icount - start };
         continue;
       }
-      this.currentTb = null;
-      this.icount += tb.nbInsns;
-      budget -= tb.nbInsns;
       stall = 0;
-      if ((exit === 1 || exit === 2) && !tb.invalid && !this.chainBarrier) {
-        last = tb;
-        lastSlot = (exit - 1) as 0 | 1;
-      } else {
-        last = null;
-      }
     }
   }
 
