@@ -183,7 +183,7 @@ export interface MachineOptions {
   readonly icountShift?: number;
   /** Host time sources of the main loop. */
   readonly mainLoop?: MainLoopOptions;
-  /** TCG backend of the CPUs (default `closure`). */
+  /** TCG backend of the CPUs (default `auto`: see {@link TcgBackendName}). */
   readonly backend?: TcgBackendName | Backend;
   /** Longest virtual time a CPU runs before the loop looks at timers, input and limits (ns, default 1 ms). */
   readonly sliceNs?: number;
@@ -276,7 +276,7 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     this.qom = createMachineRoot();
     this.sysmem = MemoryRegion.container(this, 'system', 1n << 64n);
     this.addressSpace = new AddressSpace(this.sysmem, 'memory', { log: { guestError: (m) => this.log.guestError(m) } });
-    this.tbCache = new TbCache({ backend: tcgBackend(options.backend ?? 'closure') });
+    this.tbCache = new TbCache({ backend: tcgBackend(options.backend ?? 'auto') });
     // Stores through the address space (DMA, loaders, the embedder) invalidate translated code.
     this.tbCache.watchRamWrites(this.addressSpace);
     const as = this.addressSpace;

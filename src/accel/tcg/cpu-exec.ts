@@ -405,6 +405,8 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
 
       // -- run it (QEMU cpu_tb_exec), then follow chain links in a tight loop while nothing at the TB
       // boundary needs the full checks above (no hooks, breakpoints, `until`, pending exit/halt) --
+      // Hooks see the TB they are about to run as `currentTb` (tracing reads it).
+      this.currentTb = tb;
       if (this.hookTb !== null) this.hookTb(tb.pc, tb.nbInsns);
       if (this.hookInsn !== null) this.hookInsn(tb.pc);
       const fast = until === undefined;

@@ -300,7 +300,7 @@ export interface VirtMachineOptions<S extends Chardev = Chardev> {
   readonly names?: { readonly bios?: string; readonly kernel?: string; readonly initrd?: string; readonly dtb?: string };
   /** The first UART's chardev (default: a new {@link BufferChardev}: `machine.serial.output`, `.feed()`). */
   readonly serial?: S;
-  /** TCG backend (default `closure`; `interp` is the slow reference interpreter). */
+  /** TCG backend (default `auto`: closures first, hot code recompiled to generated JS where `new Function` is allowed; `closure`, `js`, `wasm`, or `interp`, the slow reference interpreter). */
   readonly backend?: TcgBackendName;
   /** Logger or logger options (`{ mask: 'guest_errors,unimp', sink }`). */
   readonly log?: Logger | LoggerOptions;
