@@ -95,6 +95,18 @@ export interface MachineEvents {
   reset: [];
   /** Bytes the guest wrote to its first serial port. */
   output: [bytes: Uint8Array];
+  /** A CPU accessed a device (any physical access outside the RAM fast path), after the access. */
+  mmio: [access: MmioAccess];
+}
+
+/** One device access by a CPU, as reported by the {@link MachineEvents} `mmio` event. */
+export interface MmioAccess {
+  readonly kind: 'read' | 'write';
+  /** Guest-physical address. */
+  readonly addr: bigint;
+  readonly size: 1 | 2 | 4 | 8;
+  /** The value read or written. */
+  readonly value: bigint;
 }
 
 /** Why {@link Machine.run} returned. */
@@ -286,11 +298,16 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
       translate: (addr) => as.translate(addr),
       read: (addr, size) => {
         this.syncClock();
-        return as.read(addr, size);
+        const value = as.read(addr, size);
+        // `mmio` listeners see every CPU access that leaves the RAM fast path (devices, ROM writes);
+        // with none, this costs one lookup on an already slow path.
+        if (this.listenerCount('mmio') !== 0) this.emit('mmio', { kind: 'read', addr, size, value });
+        return value;
       },
       write: (addr, value, size) => {
         this.syncClock();
         as.write(addr, value, size);
+        if (this.listenerCount('mmio') !== 0) this.emit('mmio', { kind: 'write', addr, size, value });
       },
       addListener: (l) => as.addListener(l),
     };
