@@ -84,7 +84,7 @@ import { disassemble, insnLength } from '../../target/riscv/disas.js';
 import {
   EXCP_U_ECALL, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT,
 } from '../../target/riscv/hart-state.js';
-import { mmuIndex, setIrqLine, stimerExpired } from '../../target/riscv/priv.js';
+import { formatTrapLine, mmuIndex, setIrqLine, stimerExpired } from '../../target/riscv/priv.js';
 import { riscvGetPhysAddrDebug } from '../../target/riscv/mmu.js';
 
 /** A board description that cannot be built: names what and where. */
@@ -787,16 +787,6 @@ function isElf(b: Uint8Array): boolean {
 
 // ---- tracing support for RISC-V harts (used by Machine.trace; see src/util/trace.ts) -----------------
 
-const EXCP_NAMES = [
-  'misaligned_fetch', 'fault_fetch', 'illegal_instruction', 'breakpoint', 'misaligned_load', 'fault_load',
-  'misaligned_store', 'fault_store', 'user_ecall', 'supervisor_ecall', 'hypervisor_ecall', 'machine_ecall',
-  'exec_page_fault', 'load_page_fault', 'reserved', 'store_page_fault',
-];
-const INTR_NAMES = [
-  'u_software', 's_software', 'vs_software', 'm_software', 'u_timer', 's_timer', 'vs_timer', 'm_timer',
-  'u_external', 's_external', 'vs_external', 'm_external',
-];
-
 /**
  * The {@link TraceTarget} of a RISC-V hart: objdump-syntax disassembly, `Priv: N; Virt: 0` headers,
  * QEMU 7.2 riscv_cpu_do_interrupt's `int` lines, debug address translation, and TLB fills for `mmu`.
@@ -804,12 +794,6 @@ const INTR_NAMES = [
 export function riscvTraceTarget(cpu: RiscvCpu): TraceTarget {
   const xlen = cpu.xlen;
   const h = cpu.hart;
-  const w = xlen / 4;
-  const hx = (v: bigint): string => BigInt.asUintN(xlen, v).toString(16).padStart(w, '0');
-  const line = (async: boolean, cause: number, epc: bigint, tval: bigint): string => {
-    const desc = (async ? INTR_NAMES[cause] : EXCP_NAMES[cause]) ?? (async ? '(unknown)' : 'reserved');
-    return `riscv_cpu_do_interrupt: hart:${h.mhartid}, async:${async ? 1 : 0}, cause:${hx(BigInt(cause))}, epc:0x${hx(epc)}, tval:0x${hx(tval)}, desc=${desc}`;
-  };
   return {
     addressBits: xlen,
     disassemble(bytes, pc) {
@@ -824,14 +808,14 @@ export function riscvTraceTarget(cpu: RiscvCpu): TraceTarget {
     describeTrap(kind, pc) {
       if (kind === 'exception') {
         const t = h.pendingException;
-        if (t === null) return line(false, 0, pc, 0n);
+        if (t === null) return formatTrapLine(h, false, 0, pc, 0n);
         const cause = !t.interrupt && t.cause === EXCP_U_ECALL ? EXCP_U_ECALL + h.priv : t.cause;
-        return line(t.interrupt, cause, pc, t.tval);
+        return formatTrapLine(h, t.interrupt, cause, pc, t.tval);
       }
       // Interrupts are logged after delivery: the cause/epc are in the CSRs of the mode taken to.
       const s = h.priv === 1;
       const cause = s ? h.scause : h.mcause;
-      return line(true, Number(cause & 0xffn), s ? h.sepc : h.mepc, s ? h.stval : h.mtval);
+      return formatTrapLine(h, true, Number(cause & 0xffn), s ? h.sepc : h.mepc, s ? h.stval : h.mtval);
     },
     physAddr: (vaddr) => riscvGetPhysAddrDebug(h, cpu.phys, vaddr, mmuIndex(h, true)),
     watchTlbFill(listener: (fill: TraceTlbFill) => void): () => void {

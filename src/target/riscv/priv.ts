@@ -132,11 +132,18 @@ export function riscvTrapName(cause: number, async: boolean): string {
 
 const LOG_INT = LOG_BIT.int;
 
-/** The `-d int` line of QEMU 7.2 riscv_cpu_do_interrupt (TARGET_FMT_lx: XLEN/4 hex digits). */
+/**
+ * The `-d int` line of QEMU 7.2 riscv_cpu_do_interrupt (TARGET_FMT_lx: XLEN/4 hex digits); shared by the
+ * logger (below) and `Machine.trace`'s `int` item.
+ */
+export function formatTrapLine(h: RiscvHartState, async: boolean, cause: number, pc: bigint, tval: bigint): string {
+  const x = (v: bigint | number): string => BigInt.asUintN(h.xlen, BigInt(v)).toString(16).padStart(h.xlen / 4, '0');
+  return `riscv_cpu_do_interrupt: hart:${h.mhartid}, async:${async ? 1 : 0}, cause:${x(cause)}, `
+    + `epc:0x${x(pc)}, tval:0x${x(tval)}, desc=${riscvTrapName(cause, async)}`;
+}
+
 function logTrap(h: RiscvHartState, log: Logger, async: boolean, cause: number, pc: bigint, tval: bigint): void {
-  const x = (v: bigint | number): string => BigInt(v).toString(16).padStart(h.xlen / 4, '0');
-  log.log('int', `riscv_cpu_do_interrupt: hart:${h.mhartid}, async:${async ? 1 : 0}, cause:${x(cause)}, `
-    + `epc:0x${x(pc)}, tval:0x${x(tval)}, desc=${riscvTrapName(cause, async)}`);
+  log.log('int', formatTrapLine(h, async, cause, pc, tval));
 }
 
 /**
