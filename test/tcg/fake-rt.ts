@@ -88,7 +88,11 @@ function hex(u: Uint8Array): string {
 
 /** Runs `run` against a fresh fake runtime and captures the outcome (a FakeFault becomes the exit). */
 export function runOn(run: (rt: TbRuntime) => number, envInit: Uint8Array, memInit: Uint8Array): Outcome {
-  const rt = new FakeRuntime(envInit, memInit);
+  return outcomeOf(new FakeRuntime(envInit, memInit), run);
+}
+
+/** Runs `run` against `rt` (a fresh FakeRuntime or subclass) and captures the outcome. */
+export function outcomeOf(rt: FakeRuntime, run: (rt: TbRuntime) => number): Outcome {
   let exit: number | string;
   let fault: number | null = null;
   try {

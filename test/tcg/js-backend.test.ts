@@ -11,7 +11,8 @@ import {
 } from '../../src/tcg/backend/js.js';
 import type { CompiledTb, TbRuntime } from '../../src/tcg/backend/backend.js';
 import { CALL_NO_WRITE_GLOBALS, Cond, MO_ALIGN, MO_SIGN, MO_UL, MO_UQ, type HelperInfo } from '../../src/tcg/ir.js';
-import { diffOutcome, ENV_SIZE, FakeFault, FakeRuntime, MEM_BASE, MEM_SIZE, runOn, type FakeCpu, type Outcome } from './fake-rt.js';
+import { diffOutcome, ENV_SIZE, FakeFault, FakeRuntime, MEM_BASE, MEM_SIZE, outcomeOf, runOn, type FakeCpu, type Outcome } from './fake-rt.js';
+import { optimizeIr } from '../../src/tcg/optimize.js';
 import { buildProgram, helperEffect, makeGlobals, programArb } from './gen-ir.js';
 
 /**
@@ -57,29 +58,7 @@ class FastMemRuntime extends FakeRuntime {
 }
 
 function runFast(run: CompiledTb, env: Uint8Array, mem: Uint8Array, pattern: number): Outcome {
-  const rt = new FastMemRuntime(env, mem, pattern);
-  let exit: number | string;
-  let fault: number | null = null;
-  try {
-    exit = run(rt);
-  } catch (e) {
-    if (!(e instanceof FakeFault)) throw e;
-    exit = `fault: ${e.what}`;
-    fault = rt.curInsn;
-  }
-  const hex = [...rt.mem].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return { exit, curInsnAtFault: fault, env: [...new Uint8Array(rt.env)], mem: hex, log: rt.cpu.log };
-}
-
-/** The IR optimizer, once helper H4 has written it (src/tcg/optimize.ts `optimizeIr`). */
-async function loadOptimizer(): Promise<((fn: IrFunction) => IrFunction) | null> {
-  const path = '../../src/tcg/optimize.js';
-  try {
-    const m = (await import(/* @vite-ignore */ path)) as { optimizeIr?: (fn: IrFunction) => IrFunction };
-    return m.optimizeIr ?? null;
-  } catch {
-    return null;
-  }
+  return outcomeOf(new FastMemRuntime(env, mem, pattern), run);
 }
 
 describe('js backend', () => {
@@ -93,14 +72,13 @@ describe('js backend', () => {
 
   for (const addrType of ['i64', 'i32'] as const) {
     it(`matches the reference interpreter on random programs (${addrType} addresses)`, async () => {
-      const optimize = await loadOptimizer();
       const js = createJsBackend();
       fc.assert(
         fc.property(programArb(), bytes(ENV_SIZE), bytes(MEM_SIZE), bytes(ENV_SIZE), fc.nat(), (steps, env, mem, env2, pattern) => {
           const fn = buildProgram(steps, { addrType });
           const ref = interpreterBackend.compile(fn);
           const variants: [string, CompiledTb][] = [['js', js.compile(fn)]];
-          if (optimize) variants.push(['js(optimized)', js.compile(optimize(buildProgram(steps, { addrType })))]);
+          variants.push(['js(optimized)', js.compile(optimizeIr(buildProgram(steps, { addrType })))]);
           for (const e of [env, env2]) {
             const want = runOn(ref, e, mem);
             for (const [name, tb] of variants) {
