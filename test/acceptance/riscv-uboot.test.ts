@@ -13,6 +13,7 @@ import { startQemuSession } from '../helpers/qemu-session.js';
 import { qemuAvailable } from '../helpers/qemu.js';
 
 const FW_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
+const FW_DYNAMIC = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf';
 const UBOOT_S = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin';
 const UBOOT_M = '/usr/lib/u-boot/qemu-riscv64/u-boot.bin';
 const haveS = existsSync(FW_JUMP) && existsSync(UBOOT_S);
@@ -99,11 +100,24 @@ describe.skipIf(!haveS)('OpenSBI fw_jump + U-Boot S-mode (qemu-riscv64_smode)', 
   }, 600_000);
 });
 
+describe.skipIf(!existsSync(FW_DYNAMIC))('OpenSBI fw_dynamic alone', () => {
+  it('prints its banner with the virt platform and the FDT address the boot ROM passed', async () => {
+    const m = createVirtMachine({ bios: new Uint8Array(readFileSync(FW_DYNAMIC)), names: { bios: FW_DYNAMIC } });
+    const out = await m.runUntilOutput('Boot HART MEDELEG', { timeoutMs: 120_000 });
+    expect(out).toContain('OpenSBI v1.1');
+    expect(out).toMatch(/Platform Name\s+: riscv-virtio,qemu/);
+    expect(out).toMatch(/Platform Timer Device\s+: aclint-mtimer @ 10000000Hz/);
+    expect(out).toMatch(/Platform Console Device\s+: uart8250/);
+    expect(out).toMatch(/Domain0 Next Arg1\s+: 0x0000000087e00000/); // the FDT address
+  }, 180_000);
+});
+
 describe.skipIf(!haveM)('U-Boot M-mode (qemu-riscv64) as -bios', () => {
   it('reaches its prompt, answers version, and poweroff ends the run through sifive_test', async () => {
     const m = createVirtMachine({ bios: new Uint8Array(readFileSync(UBOOT_M)), names: { bios: UBOOT_M } });
     await m.runUntilOutput('Hit any key to stop autoboot', { timeoutMs: 240_000 });
     expect(m.serial.output).toContain('U-Boot 2023.01');
+    expect(m.serial.output).toContain('Model: riscv-virtio,qemu');
     expect(m.serial.output).toContain('Flash: 32 MiB');
     m.serial.feed(' ');
     await m.runUntilOutput('=> ', { timeoutMs: 60_000 });
