@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds every guest fixture (test/fixtures/**/build.sh) with Debian's cross toolchains.
-# With --check, fails if a rebuilt binary differs from the committed one.
+# Rebuilds every guest fixture (test/fixtures/**/build.sh, bench/**/build.sh and the examples' build.sh)
+# with Debian's cross toolchains; the scripts share tools/riscv-cc.sh (compiler, flags, deterministic
+# scratch build). With --check, fails if a rebuilt binary differs from the committed one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=${1:-}

@@ -7,26 +7,19 @@
 # size), <p>-small.elf (-DSMALL, for tests and `npm run bench -- --quick`), and the RV32IMAC variants
 # <p>-rv32.elf, <p>-small-rv32.elf (not nbody: RV32IMAC has no FPU). empty[-rv32].elf measures start-up.
 #
-# Deterministic: sources are copied to a scratch directory, objects get fixed names, no debug info, no
-# build id, so the same toolchain gives byte-identical files (tools/build-fixtures.sh --check).
+# Deterministic (tools/riscv-cc.sh says how), so the same toolchain gives byte-identical files
+# (tools/build-fixtures.sh --check).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-OUT=${OUT:-$here}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-CC=${CC:-riscv64-unknown-elf-gcc}
+source "$here/../../tools/riscv-cc.sh"
 HOSTCC=${HOSTCC:-cc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp "$here"/bench.h "$here"/crt.S "$here"/link.ld "$here"/*.c "$work"/
-cd "$work"
+rv_setup "$here" "$here"/bench.h "$here"/crt.S "$here"/link.ld "$here"/*.c
 
 # Flags shared by the host and guest builds: the same C must compute the same checksum on both.
 cflags_all=(-O2 -Wall -Werror -ffp-contract=off -fno-math-errno)
-guest=(-nostdlib -nostartfiles -static -mcmodel=medany -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,--strip-debug -Wl,-T,link.ld
-       -ffreestanding -fno-pic "${cflags_all[@]}")
-rv64=(-march=rv64gc -mabi=lp64d)
-rv32=(-march=rv32imac_zicsr_zifencei -mabi=ilp32)
+guest=("${RV_BAREMETAL[@]}" -mcmodel=medany -Wl,--strip-debug -Wl,-T,link.ld "${cflags_all[@]}")
+rv64=("${RV64GC[@]}")
+rv32=("${RV32IMAC[@]}")
 # libgcc for 64-bit arithmetic on RV32 (__udivdi3 …). The _zicsr_zifencei spelling matches no multilib,
 # so ask with the plain ISA string for the right directory.
 libgcc64=$("$CC" -march=rv64gc -mabi=lp64d -print-libgcc-file-name)
@@ -49,14 +42,14 @@ expected() {
   echo "${BASH_REMATCH[1]}"
 }
 
-# guest <output.elf> <isa> <program> <flags…>
+# guest_build <output.elf> <isa> <program> <flags…>
 guest_build() {
   local out=$1 isa=$2 prog=$3; shift 3
   declare -n flags=$isa
   local lib=$libgcc64
   [[ $isa == rv32 ]] && lib=$libgcc32
-  "$CC" "${flags[@]}" "${guest[@]}" "$@" -c "$prog.c" -o "${out%.elf}.o"
-  "$CC" "${flags[@]}" "${guest[@]}" "crt-$isa.o" "bench-rt-$isa.o" "${out%.elf}.o" "$lib" -o "$out"
+  RV_OBJ_PREFIX=${out%.elf}. rv_build "$out" "${flags[@]}" "${guest[@]}" "$@" \
+    "crt-$isa.o" "bench-rt-$isa.o" "$prog.c" "$lib"
 }
 
 # The RV32 builds get -DBENCH_RV32, which may select a smaller work size (bench.h); the host build with
@@ -72,4 +65,4 @@ done
 guest_build empty.elf rv64 empty -DEXPECTED=0
 guest_build empty-rv32.elf rv32 empty -DEXPECTED=0
 
-cp ./*.elf "$OUT"/
+rv_out ./*.elf

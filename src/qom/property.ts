@@ -7,13 +7,14 @@
  * string as given on a command line:
  * - integers: decimal or `0x` hex, optional sign for `i32`;
  * - `bool`: `on`/`off`, `true`/`false`, `yes`/`no`, `y`/`n` (QEMU qapi_bool_parse);
- * - `size`: bytes with an optional `K`/`M`/`G`/`T`/`P`/`E` suffix, powers of 1024, e.g. `128M`, `1.5K`
- *   (as QEMU qemu_strtosz; hex without suffix);
+ * - `size`: bytes with an optional `K`/`M`/`G`/`T`/`P`/`E` suffix, powers of 1024, e.g. `128M`, `1.5K`,
+ *   `0x1000` (parsed by util/size.ts {@link parseSize}, as QEMU qemu_strtosz: hex takes no suffix);
  * - `link`: a path in the object tree, absolute or partial;
  * - `chardev`: a chardev id (resolved by the device, with its machine's chardev registry).
  * @module
  */
 import { ObjectTreeError, PropertyError } from '../util/errors.js';
+import { parseSize, SizeParseError } from '../util/size.js';
 import { QObject, resolvePath } from './object.js';
 import { type QObjectConstructor, type TypeRef, typeOfRef } from './type.js';
 
@@ -100,29 +101,18 @@ const SIZE_SUFFIX = 'BKMGTPE';
 const U64_MAX = (1n << 64n) - 1n;
 
 /**
- * Parses a size: `4096`, `0x1000`, `4K`, `128M`, `1.5G` (suffixes B/K/M/G/T/P/E, case-insensitive,
- * powers of 1024, as QEMU qemu_strtosz). A fraction needs a suffix and must give whole bytes.
- * @returns the byte count, or null if malformed or above 2^64-1.
+ * Parses a size as {@link parseSize} does (QEMU qemu_strtosz: `4096`, `0x1000`, `4K`, `128M`, `1.5G`),
+ * returning null instead of throwing. Kept for callers of the QOM API; new code should call
+ * {@link parseSize}, whose error says what is wrong.
+ * @returns the byte count, or null if malformed, negative or above 2^64-1.
  */
 export function parseSizeText(text: string): bigint | null {
-  const t = text.trim();
-  const h = /^0x([0-9a-f]+)$/i.exec(t);
-  if (h) {
-    const v = BigInt(`0x${h[1] ?? ''}`);
-    return v <= U64_MAX ? v : null;
+  try {
+    return parseSize(text);
+  } catch (e) {
+    if (e instanceof SizeParseError) return null;
+    throw e;
   }
-  const m = /^([0-9]+)(?:\.([0-9]+))?\s*([bkmgtpe])?$/i.exec(t);
-  if (!m) return null;
-  const intPart = BigInt(m[1] ?? '0');
-  const frac = m[2] ?? '';
-  const suffix = (m[3] ?? 'B').toUpperCase();
-  if (frac !== '' && m[3] === undefined) return null;
-  const mul = 1n << (10n * BigInt(SIZE_SUFFIX.indexOf(suffix)));
-  const scale = 10n ** BigInt(frac.length);
-  const num = (intPart * scale + BigInt(frac === '' ? '0' : frac)) * mul;
-  if (num % scale !== 0n) return null;
-  const v = num / scale;
-  return v <= U64_MAX ? v : null;
 }
 
 /** Formats a size with the largest suffix that keeps it exact: `134217728n` → `128M`. */
@@ -226,13 +216,22 @@ export const prop = {
       accepts: `a size 0..${hex(U64_MAX)} in bytes, optionally with a K, M, G, T, P or E suffix`,
       description: opts?.description ?? '',
       coerce(value) {
-        const v = typeof value === 'string' ? parseSizeText(value) : toBigInt(value);
+        if (typeof value === 'string') {
+          // The one size parser (util/size.ts), whose reason goes into the property error.
+          try {
+            return ok(parseSize(value));
+          } catch (e) {
+            if (e instanceof SizeParseError) return { ok: false, expected: `must be ${p.accepts} (${e.detail})` };
+            throw e;
+          }
+        }
+        const v = toBigInt(value);
         return v !== null && v >= 0n && v <= U64_MAX ? ok(v) : BAD;
       },
       format: formatSize,
     };
     const d = p.coerce(def, undefined as unknown as QObject);
-    if (!d.ok) throw new PropertyError(`invalid default ${String(def)} for a size property: must be ${p.accepts}`);
+    if (!d.ok) throw new PropertyError(`invalid default ${String(def)} for a size property: ${d.expected ?? `must be ${p.accepts}`}`);
     return { ...p, defaultValue: d.value };
   },
 

@@ -130,6 +130,8 @@ describe('setting and parsing', () => {
     const cases: Array<[unknown, bigint]> = [
       ['4K', 4096n], ['4k', 4096n], ['1G', 1073741824n], ['2T', 2199023255552n], ['1.5K', 1536n],
       ['512', 512n], ['0x1000', 4096n], [65536, 65536n], [3n, 3n], ['1E', 1152921504606846976n], ['7B', 7n],
+      // as QEMU qemu_strtosz: fractions round to the nearest byte (102.4 → 102), 0x1E is hex 30, not 1 EiB
+      ['0.1K', 102n], ['0x1E', 30n], [' 2K', 2048n],
     ];
     for (const [input, bytes] of cases) {
       d.setProperty('ram', input);
@@ -187,10 +189,13 @@ describe('property errors', () => {
     ['named', null, 'pdev.named must be a string, got null'],
     ['label', 5, 'pdev.label must be a string, got 5'],
     ['mode', 'stack', "pdev.mode must be one of fifo, lifo, got 'stack'"],
-    ['ram', '12Q', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix, got '12Q'"],
-    ['ram', '16E', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix, got '16E'"],
-    ['ram', '1.5', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix, got '1.5'"],
-    ['ram', '0.1K', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix, got '0.1K'"],
+    ['ram', '12Q', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix (unexpected 'Q' after '12'), got '12Q'"],
+    ['ram', '16E', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix (larger than 2^64-1 bytes), got '16E'"],
+    ['ram', '1.5', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix (a fraction needs a K, M, G, T, P or E suffix), got '1.5'"],
+    ['ram', '0x10M', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix (a hex size takes no suffix or fraction), got '0x10M'"],
+    ['ram', '-1K', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix (negative sizes are not allowed), got '-1K'"],
+    ['ram', '64KiB', "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix (unexpected 'iB' after '64K'; '64K' alone means 64 KiB), got '64KiB'"],
+    ['ram', -1, "pdev.ram must be a size 0..0xffffffffffffffff in bytes, optionally with a K, M, G, T, P or E suffix, got -1"],
     ['chardev', '', "pdev.chardev must be a chardev id or a chardev object, got ''"],
     ['chardev', 5, 'pdev.chardev must be a chardev id or a chardev object, got 5'],
   ];
