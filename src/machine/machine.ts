@@ -34,6 +34,7 @@ import {
 } from '../util/trace.js';
 import { didYouMean } from '../qom/suggest.js';
 import { resetTree } from '../hw/core/device.js';
+import { IrqLine, type IrqLevelHandler } from '../hw/core/irq.js';
 import type { TcgAddressSpace } from '../accel/tcg/tlb.js';
 import { TbCache } from '../accel/tcg/tb-cache.js';
 import type { Backend } from '../tcg/backend/backend.js';
@@ -97,7 +98,64 @@ export interface MachineEvents {
   output: [bytes: Uint8Array];
   /** A CPU accessed a device (any physical access outside the RAM fast path), after the access. */
   mmio: [access: MmioAccess];
+  /**
+   * An interrupt line changed level: a device's IRQ output (`kind: 'device'`, e.g. the UART raising
+   * PLIC source 10) or an interrupt input of a CPU (`kind: 'cpu'`, e.g. hart 0's MEIP). Only changes
+   * are reported (lines are often set again to the same level). A device event comes before what it
+   * causes: the UART's rise is reported, then the PLIC raising MEIP, then the trap. Boards report the
+   * lines they wire with {@link Machine.irqWire}; boards built by `defineBoard` (and virt) report all.
+   */
+  irq: [event: IrqEvent];
+  /**
+   * A CPU stopped to wait for an interrupt (WFI with nothing pending: QEMU's `cpu->halted`), reported
+   * once per halt when its run slice ends. {@link Machine.run} with `until: 'halt'` returns when every
+   * CPU is halted, so after the `halt` event of the last one to halt.
+   */
+  halt: [event: HaltEvent];
 }
+
+/** Interrupt inputs of a RISC-V hart by their `mip` bit, for {@link CpuIrqEvent.name}. */
+export type CpuIrqName = 'SSIP' | 'MSIP' | 'STIP' | 'MTIP' | 'SEIP' | 'MEIP' | `IRQ${number}`;
+
+/** A CPU's interrupt input changed level ({@link MachineEvents} `irq`). */
+export interface CpuIrqEvent {
+  readonly kind: 'cpu';
+  /** Index of the CPU in {@link Machine.cpus} (the hart id on RISC-V boards). */
+  readonly cpu: number;
+  /** The input's bit number in `mip` (3 MSIP, 7 MTIP, 9 SEIP, 11 MEIP). */
+  readonly line: number;
+  readonly name: CpuIrqName;
+  /** The level of the wire (for SEIP: the external line, not ORed with the software-set bit). */
+  readonly level: boolean;
+}
+
+/** A device's IRQ output changed level ({@link MachineEvents} `irq`). */
+export interface DeviceIrqEvent {
+  readonly kind: 'device';
+  /** The device's id on the board (`uart0`). */
+  readonly device: string;
+  /** Which of its sysbus IRQ outputs (0 for most devices). */
+  readonly output: number;
+  /** The interrupt-controller input it drives: the PLIC source number, or the hart whose MEIP it drives on a board without a PLIC. */
+  readonly source: number;
+  readonly level: boolean;
+}
+
+/** Payload of the {@link MachineEvents} `irq` event. */
+export type IrqEvent = CpuIrqEvent | DeviceIrqEvent;
+
+/** Payload of the {@link MachineEvents} `halt` event. */
+export interface HaltEvent {
+  /** Index of the CPU in {@link Machine.cpus}. */
+  readonly cpu: number;
+  /** Where the CPU resumes when woken: the instruction after its WFI. */
+  readonly pc: bigint;
+  /** The virtual time at the end of the run slice in which it halted (ns). */
+  readonly timeNs: number;
+}
+
+/** The mip bit names of RISC-V's standard interrupts (privileged spec, table "mip"). */
+const CPU_IRQ_NAMES: Readonly<Record<number, CpuIrqName>> = { 1: 'SSIP', 3: 'MSIP', 5: 'STIP', 7: 'MTIP', 9: 'SEIP', 11: 'MEIP' };
 
 /** One device access by a CPU, as reported by the {@link MachineEvents} `mmio` event. */
 export interface MmioAccess {
@@ -115,7 +173,7 @@ export type MachineStopReason =
   | 'shutdown'
   /** The `instructions` budget was executed. */
   | 'instructions'
-  /** `until: 'halt'`: every CPU is waiting for an interrupt. */
+  /** `until: 'halt'`: every CPU is waiting for an interrupt (each halt was reported by a `halt` event). */
   | 'halt'
   /** Every CPU waits for an interrupt and no timer is armed: only outside input can wake the guest. */
   | 'idle'
@@ -337,6 +395,44 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     const parent = containerGet(this.qom.root, path.slice(0, i));
     parent.addChild(path.slice(i + 1), obj);
     return obj.path ?? path;
+  }
+
+  /**
+   * For boards: a receiver for an interrupt line that reports its level changes as `irq` events and
+   * passes every level on to `target`. For a `'device'` line the event is emitted before the level is
+   * passed on (so it comes before what the interrupt controller does with it); for a `'cpu'` line
+   * after (a listener then sees the CPU's new pending bits). The level is tracked always, so a listener
+   * added later sees correct edges; with no listener nothing else is done (no event object is built).
+   * ```ts
+   * uart.connectIrq(0, machine.irqWire({ kind: 'device', device: 'uart0', output: 0, source: 10 }, plic.irqIn(10)));
+   * plic.mExternal(0).connect(machine.irqWire({ kind: 'cpu', cpu: 0, line: 11 }, (l) => setIrqLine(hart, 11, l)));
+   * ```
+   */
+  irqWire(
+    source: Omit<DeviceIrqEvent, 'level'> | Omit<CpuIrqEvent, 'level' | 'name'>,
+    target: IrqLevelHandler | IrqLine,
+  ): IrqLevelHandler {
+    const set: IrqLevelHandler = target instanceof IrqLine ? (l) => target.set(l) : target;
+    let last = false;
+    if (source.kind === 'device') {
+      const src = source;
+      return (level) => {
+        if (level !== last) {
+          last = level;
+          if (this.listenerCount('irq') !== 0) this.emit('irq', { ...src, level });
+        }
+        set(level);
+      };
+    }
+    const name = CPU_IRQ_NAMES[source.line] ?? `IRQ${source.line}`;
+    const src = { kind: 'cpu' as const, cpu: source.cpu, line: source.line, name };
+    return (level) => {
+      set(level);
+      if (level !== last) {
+        last = level;
+        if (this.listenerCount('irq') !== 0) this.emit('irq', { ...src, level });
+      }
+    };
   }
 
   /** Sets the chardev of the first serial port ({@link serial}) and forwards its output as `output` events. */
@@ -690,8 +786,11 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     if (insnsLeft < maxInsns) maxInsns = insnsLeft;
     let ran = 0;
     let allHalted = true;
-    for (const cpu of this.cpus) {
+    // `halt` events: only looked at with a listener (one lookup a slice otherwise).
+    const watchHalt = this.listenerCount('halt') !== 0;
+    for (const [index, cpu] of this.cpus.entries()) {
       if (maxInsns <= 0) break;
+      const wasHalted = watchHalt && cpu.halted;
       const startNs = vc.now();
       this.#running = cpu;
       this.#runStartNs = startNs;
@@ -705,6 +804,10 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
       const end = startNs + r.instructions * this.nsPerInsn;
       if (end > vc.now()) vc.advanceTo(end);
       ran += r.instructions;
+      // A CPU already halted that stays so reports nothing; one that ran (even woken and halted again) does.
+      if (watchHalt && r.reason === 'halt' && (r.instructions > 0 || !wasHalted)) {
+        this.emit('halt', { cpu: index, pc: BigInt.asUintN(64, cpu.pc), timeNs: vc.now() });
+      }
       if (!cpu.halted) allHalted = false;
       switch (r.reason) {
         case 'breakpoint': case 'stalled': case 'until':

@@ -30,14 +30,19 @@
  *   device IRQ `n` goes to PLIC source `n` (1..sources-1). Without one, device IRQ `n` goes straight to
  *   hart `n`'s machine external interrupt (MEIP). Outputs sharing one input are ORed;
  * - every device: created from its QOM type with `props` (any `setMachineContext` method is given the
- *   machine), placed at `/machine/soc/<id>`, realized, its MMIO regions mapped at `at`, its sysbus IRQ
- *   outputs wired to `irq`. A `riscv.sifive.test` device powers off / resets the machine;
+ *   machine), placed at `/machine/soc/<id>` (or its `path`), realized, its MMIO regions mapped at `at`,
+ *   its sysbus IRQ outputs wired to `irq`. A `riscv.sifive.test` device powers off / resets the machine;
+ * - every IRQ line (device outputs, hart inputs) reported as the machine's `irq` events while listened;
  * - chardevs: every `chardev: '<id>'` property names one; the ones not given in the options are
  *   {@link BufferChardev}s; the first is {@link Machine.serial};
  * - peripheral stubs (`stubs`) mapped as {@link Machine.addPeripheralStub} does;
  * - with `fdt` (default true), a device tree (memory, cpus, clint, plic, one node per device from the
  *   device's `fdt` entry, its type's class data `fdt`, or a built-in table) placed at the top of the
- *   first RAM region, which a function `fdt` may then edit.
+ *   first RAM region, which a function `fdt` may then edit or replace;
+ * - with `boot`, the board's own boot instead of the default one (firmware, FDT at the top of RAM, a0/a1).
+ *
+ * The RISC-V `virt` board is one of these descriptions (src/hw/riscv/virt.ts `virtBoardSpec`), with
+ * an `fdt` hook returning QEMU's exact tree and a `boot` hook writing QEMU's boot ROM.
  *
  * Checks: {@link defineBoard} validates what it can without building (names, sizes, addresses within
  * the CPU's physical address space, overlaps between memory, CLINT, PLIC and stubs, device types with
@@ -65,7 +70,7 @@ import type { TraceTarget, TraceTlbFill } from '../../util/trace.js';
 import type { Backend } from '../../tcg/backend/backend.js';
 import type { TcgBackendName } from './cpu.js';
 import { Fdt, type FdtNode } from './fdt.js';
-import { irqOr, IrqLine } from './irq.js';
+import { irqOr, IrqLine, type IrqLevelHandler } from './irq.js';
 import { EM_RISCV, loadElf, parseElf, type ElfImage } from './loader.js';
 import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from './sysbus.js';
 import { SifiveTest, TYPE_SIFIVE_TEST } from '../misc/sifive-test.js';
@@ -134,8 +139,10 @@ export interface BoardFdtNodeSpec {
 export interface BoardDeviceSpec {
   /** QOM type name of a system-bus device (a built-in one or one registered with `defineType`). */
   readonly type: string;
-  /** Id: the device is `/machine/soc/<id>` and `machine.dev(id)`. */
+  /** Id: the device is `/machine/soc/<id>` (unless `path` says otherwise) and `machine.dev(id)`. */
   readonly id: string;
+  /** QOM path, for a board that must match QEMU's tree (virt's flash is `/machine/virt.flash0`); default `/machine/soc/<id>`. */
+  readonly path?: string;
   /** Address of MMIO region 0, or of regions 0, 1, … (omit for a device without MMIO). */
   readonly at?: BoardAddress | readonly BoardAddress[];
   /**
@@ -155,6 +162,8 @@ export interface BoardInterruptControllerSpec {
   readonly base: BoardAddress;
   /** Sources including the reserved source 0 (default 96, as virt). */
   readonly sources?: number;
+  /** Size of its MMIO region (default: up to the last hart's S context; virt's is 0x600000). */
+  readonly size?: BoardAddress | string;
 }
 
 /** An ACLINT (CLINT-compatible MSWI at `base`, MTIMER at `base + 0x4000`). */
@@ -178,8 +187,42 @@ export interface BoardSpec {
    * device that takes its chardev another way). The first chardev is the machine's serial.
    */
   readonly chardevs?: readonly string[];
-  /** Generate a device tree (default true); a function edits the generated tree before it is placed. */
-  readonly fdt?: boolean | ((fdt: Fdt, machine: BoardMachine) => void);
+  /**
+   * Generate a device tree (default true); a function edits the generated tree before it is placed,
+   * or returns another tree to use instead (virt returns QEMU's, see src/hw/riscv/virt.ts).
+   */
+  readonly fdt?: boolean | BoardFdtHook;
+  /**
+   * How machines of this board boot (default: {@link BoardOptions.firmware} loaded, the device tree
+   * placed at the top of the first RAM region, a0/a1 set at every reset). A hook replaces all of that:
+   * it loads the images, edits and places the tree ({@link BoardMachine.fdt}) and says where it went;
+   * the harts start at `cpu.resetVector` (virt: its boot ROM, written by its hook).
+   */
+  readonly boot?: BoardBootHook;
+}
+
+/**
+ * Edits the generated device tree of a machine being built (its devices are realized and mapped), or
+ * returns another tree that replaces it.
+ */
+export type BoardFdtHook = (fdt: Fdt, machine: BoardMachine) => Fdt | void;
+
+/** Boots a machine being built (see {@link BoardSpec.boot}); `options` are the factory's. */
+export type BoardBootHook = (machine: BoardMachine, options: BoardOptions) => BoardBootResult;
+
+/** What a {@link BoardBootHook} did. */
+export interface BoardBootResult {
+  /** Where it placed the device tree blob (0n for none). */
+  readonly fdtAddr: bigint;
+  /** The blob it placed there (the tree after its edits), or null. */
+  readonly fdtBlob: Uint8Array | null;
+  /**
+   * Whether every reset sets hart i's a0 = i and a1 = fdtAddr, as the default boot does (default
+   * false: the boot code, such as virt's reset ROM, sets them).
+   */
+  readonly setBootRegisters?: boolean;
+  /** Board-specific details, kept as {@link BoardMachine.bootResult} (virt: its `VirtBootInfo`). */
+  readonly details?: unknown;
 }
 
 /** Options of a board factory. */
@@ -260,14 +303,18 @@ function plicSize(harts: number): bigint {
  * comment. @throws BoardError, PropertyError or QomTypeError naming the faulty entry.
  */
 export function defineBoard(spec: BoardSpec): BoardFactory {
-  checkSpec(spec);
+  checkBoardSpec(spec);
   const factory = ((options: BoardOptions = {}) => new BoardMachine(spec, options)) as BoardFactory;
   Object.defineProperty(factory, 'spec', { value: spec, enumerable: true });
   Object.defineProperty(factory, 'name', { value: `create_${spec.name}` });
   return factory;
 }
 
-function checkSpec(spec: BoardSpec): void {
+/**
+ * The checks {@link defineBoard} makes (for a board class that builds a {@link BoardMachine} itself, as
+ * virt's does). @throws BoardError, PropertyError or QomTypeError naming the faulty entry.
+ */
+export function checkBoardSpec(spec: BoardSpec): void {
   const b = spec.name;
   if (typeof b !== 'string' || b === '') throw new BoardError('a board needs a name');
   const arch = spec.cpu?.arch;
@@ -304,7 +351,13 @@ function checkSpec(spec: BoardSpec): void {
     if (ic.type !== undefined && ic.type !== 'plic') throw new BoardError(`board '${b}': interruptController.type must be 'plic', got '${String(ic.type)}'`);
     if (!Number.isInteger(sources) || sources < 2 || sources > 1024) throw new BoardError(`board '${b}': interruptController.sources must be 2..1024, got ${sources}`);
     const base = toBig(b, 'interruptController base', ic.base);
-    const r = { what: 'the PLIC', start: base, end: base + plicSize(count) };
+    let size = plicSize(count);
+    if (ic.size !== undefined) {
+      const given = toSize(b, 'interruptController size', ic.size);
+      if (given < size) throw new BoardError(`board '${b}': interruptController.size ${hex(given)} is too small for the contexts of ${count} hart(s) (needs ${hex(size)})`);
+      size = given;
+    }
+    const r = { what: 'the PLIC', start: base, end: base + size };
     inMap(r);
     claim(b, ranges, r);
   }
@@ -316,6 +369,7 @@ function checkSpec(spec: BoardSpec): void {
   }
 
   const ids = new Set<string>();
+  const paths = new Set<string>();
   const sysbusTypes = listTypes(TYPE_SYS_BUS_DEVICE);
   for (const d of spec.devices ?? []) {
     const where = `board '${b}': device '${d.id}'`;
@@ -323,6 +377,11 @@ function checkSpec(spec: BoardSpec): void {
     if (ids.has(d.id) || (spec.stubs ?? []).some((s) => s.name === d.id)) throw new BoardError(`${where}: the id is used twice`);
     if (RESERVED_IDS.test(d.id)) throw new BoardError(`${where}: the id is reserved for the board's own devices (hart<N>, plic, mswi, mtimer)`);
     ids.add(d.id);
+    if (d.path !== undefined) {
+      if (typeof d.path !== 'string' || !/^\/machine(\/[A-Za-z0-9_.-]+)+$/.test(d.path)) throw new BoardError(`${where}: path '${String(d.path)}' must be a QOM path under /machine/ (e.g. /machine/soc/${d.id})`);
+      if (paths.has(d.path)) throw new BoardError(`${where}: path '${d.path}' is used twice`);
+      paths.add(d.path);
+    }
     if (!typeExists(d.type)) throw new BoardError(`${where}: unknown device type '${d.type}'${didYouMean(d.type, sysbusTypes)}; system-bus device types: ${sysbusTypes.join(', ')}`);
     if (!isSubtype(d.type, TYPE_SYS_BUS_DEVICE)) throw new BoardError(`${where}: type '${d.type}' is not a system-bus device`);
     for (const [i, a] of asList(d.at).entries()) {
@@ -366,6 +425,13 @@ const BUILTIN_FDT: Readonly<Record<string, (dev: QObject) => BoardFdtNodeSpec>> 
   [TYPE_PERIPHERAL_STUB]: () => ({ compatible: 'softboard,peripheral-stub' }),
 };
 
+/** A device's IRQ output, for the wiring. */
+interface DeviceIrqOutput {
+  readonly line: IrqLine;
+  readonly device: string;
+  readonly output: number;
+}
+
 /** A mapped device with what the FDT needs. */
 interface Placed {
   readonly id: string;
@@ -398,6 +464,10 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
   readonly fdt: Fdt | null = null;
   readonly fdtBlob: Uint8Array | null = null;
   readonly fdtAddr: bigint = 0n;
+  /** What the spec's `boot` hook returned (null for the default boot). */
+  readonly bootResult: BoardBootResult | null = null;
+  /** Whether resets set a0 = hart id, a1 = FDT address (the default boot's convention). */
+  readonly #bootRegisters: boolean = true;
   /** Direct MEIP lines per hart (boards without a PLIC). */
   readonly #meip: IrqLine[] = [];
   readonly #stimers: QemuTimer<RiscvCpu>[] = [];
@@ -432,7 +502,8 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
     // -- firmware (parsed first: its entry is the reset vector) --
     const fwName = options.firmwareName ?? 'firmware';
     let fwEntry: bigint | null = null;
-    if (options.firmware !== undefined && isElf(options.firmware)) {
+    // With a boot hook, the hook loads the images.
+    if (spec.boot === undefined && options.firmware !== undefined && isElf(options.firmware)) {
       try {
         this.firmwareElf = parseElf(options.firmware, { machine: EM_RISCV });
       } catch (e) {
@@ -460,8 +531,10 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       cpu.realize();
       this.addCpu(cpu);
       this.harts.push(cpu);
-      this.#wireSstc(cpu, freq);
     }
+    // A CPU interrupt input: sets its mip bit, reported as an `irq` event.
+    const cpuIrq = (i: number, line: number): IrqLevelHandler =>
+      this.irqWire({ kind: 'cpu', cpu: i, line }, (level) => setIrqLine(this.harts[i]!.hart, line, level));
 
     // -- CLINT (as virt: riscv_aclint_swi_create + riscv_aclint_mtimer_create) --
     if (spec.clint) {
@@ -477,13 +550,15 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       });
       mtimer.setMachineContext(this);
       this.#place('mtimer', mtimer, [base + BigInt(RISCV_ACLINT_SWI_SIZE)], null);
-      for (const [i, cpu] of this.harts.entries()) {
-        mswi.msip[i]!.connect((level) => setIrqLine(cpu.hart, IRQ_M_SOFT, level));
-        mtimer.mtip[i]!.connect((level) => setIrqLine(cpu.hart, IRQ_M_TIMER, level));
+      for (const i of this.harts.keys()) {
+        mswi.msip[i]!.connect(cpuIrq(i, IRQ_M_SOFT));
+        mtimer.mtip[i]!.connect(cpuIrq(i, IRQ_M_TIMER));
       }
       this.mswi = mswi;
       this.mtimer = mtimer;
     }
+    // Sstc timers (after the CLINT's, as virt creates them).
+    for (const cpu of this.harts) this.#wireSstc(cpu, freq);
 
     // -- interrupt controller --
     const ic = spec.interruptController;
@@ -493,17 +568,17 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
         hartConfig: Array.from({ length: count }, () => 'MS').join(','), numSources: ic.sources ?? VIRT_PLIC.numSources,
         numPriorities: VIRT_PLIC.numPriorities, pendingBase: VIRT_PLIC.pendingBase, enableBase: VIRT_PLIC.enableBase,
         enableStride: VIRT_PLIC.enableStride, contextBase: VIRT_PLIC.contextBase, contextStride: VIRT_PLIC.contextStride,
-        apertureSize: Number(plicSize(count)),
+        apertureSize: Number(ic.size !== undefined ? parseSize(ic.size) : plicSize(count)),
       });
       plic.setMachineContext(this);
       this.#place('plic', plic, [BigInt(ic.base)], null);
-      for (const [i, cpu] of this.harts.entries()) {
-        plic.mExternal(i).connect((level) => setIrqLine(cpu.hart, IRQ_M_EXT, level));
-        plic.sExternal(i).connect((level) => setIrqLine(cpu.hart, IRQ_S_EXT, level));
+      for (const i of this.harts.keys()) {
+        plic.mExternal(i).connect(cpuIrq(i, IRQ_M_EXT));
+        plic.sExternal(i).connect(cpuIrq(i, IRQ_S_EXT));
       }
       this.plic = plic;
     } else {
-      for (const cpu of this.harts) this.#meip.push(new IrqLine((level) => setIrqLine(cpu.hart, IRQ_M_EXT, level), `hart${this.#meip.length}.meip`));
+      for (const i of this.harts.keys()) this.#meip.push(new IrqLine(cpuIrq(i, IRQ_M_EXT), `hart${i}.meip`));
     }
 
     // -- chardevs: the ids devices name, then the declared ones --
@@ -523,7 +598,7 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
     }
 
     // -- devices --
-    const inputs = new Map<number, IrqLine[]>();
+    const inputs = new Map<number, DeviceIrqOutput[]>();
     for (const d of spec.devices ?? []) {
       const dev = createObject<SysBusDevice>(d.type, d.props);
       const withCtx = dev as unknown as { setMachineContext?: (ctx: unknown) => void };
@@ -535,7 +610,7 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       }
       for (const [i, n] of irqs.entries()) {
         const list = inputs.get(n) ?? [];
-        list.push(dev.irq(i));
+        list.push({ line: dev.irq(i), device: d.id, output: i });
         inputs.set(n, list);
       }
       if (dev instanceof SifiveTest) {
@@ -544,14 +619,16 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       }
       this.devices.set(d.id, dev);
     }
-    // Outputs sharing an input are ORed (QEMU TYPE_OR_IRQ), as a line has one driver.
+    // Outputs sharing an input are ORed (QEMU TYPE_OR_IRQ), as a line has one driver. Each output's
+    // changes are reported as `irq` events.
     for (const [n, outs] of inputs) {
       const target = this.plic ? this.plic.irqIn(n) : this.#meip[n]!;
+      const wire = (o: DeviceIrqOutput, to: IrqLine): void => o.line.connect(this.irqWire({ kind: 'device', device: o.device, output: o.output, source: n }, to));
       if (outs.length === 1) {
-        outs[0]!.connect(target);
+        wire(outs[0]!, target);
       } else {
         const or = irqOr(outs.length, `irq${n}`);
-        outs.forEach((o, i) => o.connect(or.inputs[i]!));
+        outs.forEach((o, i) => wire(o, or.inputs[i]!));
         or.output.connect(target);
       }
     }
@@ -563,7 +640,35 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       this.stubs.set(s.name, mapPeripheralStub(this, s));
     }
 
-    // -- images --
+    // -- device tree (generated, then the spec's hook may edit or replace it) --
+    let fdt: Fdt | null = null;
+    if (spec.fdt !== false) {
+      fdt = this.#buildFdt(isa, freq);
+      if (typeof spec.fdt === 'function') fdt = spec.fdt(fdt, this as unknown as BoardMachine) ?? fdt;
+      this.fdt = fdt;
+    }
+
+    // -- boot: the spec's hook, or the firmware image and the tree at the top of RAM --
+    if (spec.boot !== undefined) {
+      const r = spec.boot(this as unknown as BoardMachine, options);
+      this.bootResult = r;
+      this.fdtAddr = r.fdtAddr;
+      this.fdtBlob = r.fdtBlob;
+      this.#bootRegisters = r.setBootRegisters ?? false;
+    } else {
+      const r = this.#defaultBoot(options, fwName, rawBase, fdt);
+      this.fdtAddr = r.fdtAddr;
+      this.fdtBlob = r.fdtBlob;
+    }
+
+    this.traceTarget = (cpu) => riscvTraceTarget(cpu as RiscvCpu);
+    this.reset();
+  }
+
+  /** The default boot: the firmware (ELF at its addresses, raw at the first ROM), then the FDT at the top of RAM. */
+  #defaultBoot(options: BoardOptions, fwName: string, rawBase: bigint, fdt: Fdt | null): BoardBootResult {
+    const spec = this.spec;
+    const b = spec.name;
     if (options.firmware !== undefined) {
       if (this.firmwareElf) {
         for (const seg of this.firmwareElf.segments) this.#checkFits(`${fwName} segment ${seg.index}`, seg.paddr, seg.memsz);
@@ -575,27 +680,18 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       }
     }
 
-    // -- device tree --
-    if (spec.fdt !== false) {
-      const fdt = this.#buildFdt(isa, freq);
-      if (typeof spec.fdt === 'function') spec.fdt(fdt, this as unknown as BoardMachine);
-      const blob = fdt.toBlob();
-      const ram = spec.memory.find((m) => m.kind === 'ram');
-      if (!ram) throw new BoardError(`board '${b}': the device tree needs a RAM region (or set fdt: false)`);
-      const ramBase = BigInt(ram.base), ramEnd = ramBase + parseSize(ram.size);
-      // QEMU riscv_compute_fdt_addr: the top of RAM, aligned down to 2 MiB; on a RAM too small for that
-      // to stay in its upper half, aligned down to 8 bytes (what the DT spec asks).
-      let addr = (ramEnd - BigInt(blob.length)) & ~(0x200000n - 1n);
-      if (addr < ramBase + (ramEnd - ramBase) / 2n) addr = (ramEnd - BigInt(blob.length)) & ~7n;
-      if (addr < ramBase) throw new BoardError(`board '${b}': the ${blob.length}-byte device tree does not fit in RAM '${ram.name}'`);
-      this.addRom('fdt', addr, blob);
-      this.fdt = fdt;
-      this.fdtBlob = blob;
-      this.fdtAddr = addr;
-    }
-
-    this.traceTarget = (cpu) => riscvTraceTarget(cpu as RiscvCpu);
-    this.reset();
+    if (fdt === null) return { fdtAddr: 0n, fdtBlob: null };
+    const blob = fdt.toBlob();
+    const ram = spec.memory.find((m) => m.kind === 'ram');
+    if (!ram) throw new BoardError(`board '${b}': the device tree needs a RAM region (or set fdt: false)`);
+    const ramBase = BigInt(ram.base), ramEnd = ramBase + parseSize(ram.size);
+    // QEMU riscv_compute_fdt_addr: the top of RAM, aligned down to 2 MiB; on a RAM too small for that
+    // to stay in its upper half, aligned down to 8 bytes (what the DT spec asks).
+    let addr = (ramEnd - BigInt(blob.length)) & ~(0x200000n - 1n);
+    if (addr < ramBase + (ramEnd - ramBase) / 2n) addr = (ramEnd - BigInt(blob.length)) & ~7n;
+    if (addr < ramBase) throw new BoardError(`board '${b}': the ${blob.length}-byte device tree does not fit in RAM '${ram.name}'`);
+    this.addRom('fdt', addr, blob);
+    return { fdtAddr: addr, fdtBlob: blob };
   }
 
   /** The device with id `id`. @throws BoardError listing the ids if there is none. */
@@ -608,7 +704,7 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
   /** Creates, places, realizes and maps a device, checking its regions against the map. */
   #place(id: string, dev: SysBusDevice, at: readonly bigint[], spec: BoardDeviceSpec | null, irqs: readonly number[] = []): void {
     const b = this.spec.name;
-    this.addObject(`/machine/soc/${id}`, dev);
+    this.addObject(spec?.path ?? `/machine/soc/${id}`, dev);
     dev.realize();
     if (at.length > dev.mmioCount) {
       throw new BoardError(`board '${b}': device '${id}' (${dev.typeName}) has ${dev.mmioCount} MMIO region(s) but 'at' lists ${at.length} address(es)`);
@@ -637,10 +733,12 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
   /** Sstc: stimecmp in the future arms a timer on the machine's clock (as virt's wireSstc). */
   #wireSstc(cpu: RiscvCpu, freq: number): void {
     const timer: QemuTimer<RiscvCpu> = this.mainLoop.timerNew('virtual', (c) => stimerExpired(c.hart), cpu);
+    timer.id = `${cpu.path ?? 'hart'}/stimer`; // snapshots save it by this name
     this.#stimers.push(timer);
     cpu.hart.scheduleStimer = (deadline) => {
       const now = this.virtualTimeNs;
-      const delta = deadline - cpu.hart.getTime();
+      // The clock was synced by the CSR write that armed the deadline.
+      const delta = deadline - (this.mtimer ? this.mtimer.getTime() : cpu.hart.getTime());
       if (delta <= 0n) {
         timer.modNs(now);
         return;
@@ -660,8 +758,7 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
     root.setPropU32('#size-cells', 2);
     root.setPropString('compatible', `softboard,${spec.name}`);
     root.setPropString('model', spec.name);
-    const reg = (list: readonly { base: bigint; size: bigint }[]): number[] =>
-      list.flatMap(({ base, size }) => [Number(base >> 32n), Number(base & 0xffffffffn), Number(size >> 32n), Number(size & 0xffffffffn)]);
+    const reg = regCells;
 
     const intc: number[] = [];
     const chosen = root.addNode('chosen');
@@ -724,25 +821,49 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
     let stdout: string | null = null;
     for (const p of this.#placed) {
       if (p.spec === null) continue;
-      const node = this.#deviceFdt(p);
-      if (node === null) continue;
-      const name = `${node.name ?? p.id}${p.regs.length > 0 ? `@${p.regs[0]!.base.toString(16)}` : ''}`;
-      const n = soc.addNode(name);
-      if (p.irqs.length > 0) {
-        if (this.plic) {
-          n.setPropCells('interrupts', p.irqs);
-          n.setPropU32('interrupt-parent', plicPh);
-        } else {
-          n.setPropCells('interrupts-extended', p.irqs.flatMap((h) => [intc[h]!, IRQ_M_EXT]));
-        }
-      }
-      if (p.regs.length > 0) n.setPropCells('reg', reg(p.regs));
-      n.setPropStringList('compatible', asList(node.compatible));
-      for (const [k, v] of Object.entries(node.props ?? {})) setFdtProp(n, k, v);
-      if (stdout === null && p.dev.hasProperty('chardev') && p.dev.getProperty('chardev') === this.chardevs.ids()[0]) stdout = `/soc/${name}`;
+      const n = this.#addDeviceNode(soc, p, this.plic ? { plic: plicPh } : { intc });
+      if (n === null) continue;
+      if (stdout === null && p.dev.hasProperty('chardev') && p.dev.getProperty('chardev') === this.chardevs.ids()[0]) stdout = n.path;
     }
     if (stdout !== null) chosen.setPropString('stdout-path', stdout);
     return fdt;
+  }
+
+  /**
+   * Adds device `id`'s node under `parent` as the generated tree has it (name@address, `reg`,
+   * `compatible`, its props, and `interrupts` with `interrupt-parent` = `plicPhandle`, or with
+   * `intcPhandles` (hart h's cpu-intc, on boards without a PLIC) `interrupts-extended`). For `fdt`
+   * hooks that build their own tree, e.g. virt's for devices added to its spec.
+   * @returns the node, or null for a device whose spec says `fdt: false`.
+   * @throws BoardError for an unknown id or a missing interrupt parent.
+   */
+  addFdtDeviceNode(parent: FdtNode, id: string, interruptParent: { readonly plicPhandle: number } | { readonly intcPhandles: readonly number[] }): FdtNode | null {
+    const p = this.#placed.find((x) => x.id === id && x.spec !== null);
+    if (!p) throw new BoardError(`board '${this.spec.name}' has no device '${id}' to describe in the device tree`);
+    return this.#addDeviceNode(parent, p, 'plicPhandle' in interruptParent ? { plic: interruptParent.plicPhandle } : { intc: interruptParent.intcPhandles });
+  }
+
+  #addDeviceNode(parent: FdtNode, p: Placed, irqParent: { readonly plic: number } | { readonly intc: readonly number[] }): FdtNode | null {
+    const node = this.#deviceFdt(p);
+    if (node === null) return null;
+    const name = `${node.name ?? p.id}${p.regs.length > 0 ? `@${p.regs[0]!.base.toString(16)}` : ''}`;
+    const n = parent.addNode(name);
+    if (p.irqs.length > 0) {
+      if ('plic' in irqParent) {
+        n.setPropCells('interrupts', p.irqs);
+        n.setPropU32('interrupt-parent', irqParent.plic);
+      } else {
+        n.setPropCells('interrupts-extended', p.irqs.flatMap((h) => {
+          const ph = irqParent.intc[h];
+          if (ph === undefined) throw new BoardError(`board '${this.spec.name}': device '${p.id}' irq ${h}: no cpu interrupt controller phandle for hart ${h}`);
+          return [ph, IRQ_M_EXT];
+        }));
+      }
+    }
+    if (p.regs.length > 0) n.setPropCells('reg', regCells(p.regs));
+    n.setPropStringList('compatible', asList(node.compatible));
+    for (const [k, v] of Object.entries(node.props ?? {})) setFdtProp(n, k, v);
+    return n;
   }
 
   #deviceFdt(p: Placed): BoardFdtNodeSpec | null {
@@ -768,10 +889,17 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
       } else {
         setIrqLine(cpu.hart, IRQ_M_EXT, this.#meip[i]?.level ?? false);
       }
-      cpu.setRegister('a0', BigInt(i));
-      cpu.setRegister('a1', this.fdtAddr);
+      if (this.#bootRegisters) {
+        cpu.setRegister('a0', BigInt(i));
+        cpu.setRegister('a1', this.fdtAddr);
+      }
     }
   }
+}
+
+/** `reg` cells for #address-cells = #size-cells = 2. */
+function regCells(list: readonly { base: bigint; size: bigint }[]): number[] {
+  return list.flatMap(({ base, size }) => [Number(base >> 32n), Number(base & 0xffffffffn), Number(size >> 32n), Number(size & 0xffffffffn)]);
 }
 
 function setFdtProp(n: FdtNode, k: string, v: number | readonly number[] | string | readonly string[]): void {

@@ -1,6 +1,8 @@
 /**
  * The RISC-V `virt` board (QEMU 7.2 hw/riscv/virt.c): its memory map, its devices and their wiring,
- * its device tree, and how it boots (hw/riscv/boot.c, in ./boot.ts).
+ * its device tree, and how it boots (hw/riscv/boot.c, in ./boot.ts). The board is data given to the
+ * {@link defineBoard} machinery ({@link virtBoardSpec}, {@link RISCV_VIRT_BOARD}); its `fdt` hook gives
+ * QEMU's tree ({@link createVirtFdt}) and its `boot` hook QEMU's boot ROM and image placement.
  *
  * ```
  * 0x0000_1000  mrom       boot stub + fw_dynamic_info (ROM, 0xf000)
@@ -27,32 +29,26 @@
  */
 import { Fdt, parseFdt } from '../core/fdt.js';
 import { parseElf, loadElf, EM_RISCV, type ElfImage } from '../core/loader.js';
-import type { SysBusDevice } from '../core/sysbus.js';
+import {
+  BoardError, BoardMachine, checkBoardSpec, defineBoard, type BoardAddress, type BoardBootResult, type BoardDeviceSpec,
+  type BoardOptions, type BoardSpec,
+} from '../core/board.js';
+import { Ns16550a, TYPE_NS16550A } from '../char/serial.js';
+import { FINISHER_PASS, FINISHER_RESET, SifiveTest, TYPE_SIFIVE_TEST } from '../misc/sifive-test.js';
+import type { RiscvAclintMtimer, RiscvAclintSwi } from '../intc/riscv-aclint.js';
+import { VIRT_PLIC, type SifivePlic } from '../intc/sifive-plic.js';
+import { GoldfishRtc, TYPE_GOLDFISH_RTC } from '../rtc/goldfish-rtc.js';
+import { TYPE_VIRTIO_MMIO, type VirtioMmio } from '../virtio/virtio-mmio.js';
+import { PFlashCfi01, TYPE_PFLASH_CFI01 } from '../block/pflash-cfi01.js';
 import type { TcgBackendName } from '../core/cpu.js';
-import { Ns16550a } from '../char/serial.js';
-import { FINISHER_PASS, FINISHER_RESET, SifiveTest } from '../misc/sifive-test.js';
-import {
-  RiscvAclintMtimer, RiscvAclintSwi, RISCV_ACLINT_DEFAULT_MTIME, RISCV_ACLINT_DEFAULT_MTIMECMP,
-  RISCV_ACLINT_DEFAULT_MTIMER_SIZE, RISCV_ACLINT_SWI_SIZE,
-} from '../intc/riscv-aclint.js';
-import { SifivePlic, VIRT_PLIC } from '../intc/sifive-plic.js';
-import { GoldfishRtc } from '../rtc/goldfish-rtc.js';
-import { VirtioMmio } from '../virtio/virtio-mmio.js';
-import { PFlashCfi01 } from '../block/pflash-cfi01.js';
-import { RiscvCpu, DEFAULT_RISCV_ISA } from '../../target/riscv/cpu.js';
-import {
-  IRQ_M_EXT as CPU_IRQ_M_EXT, IRQ_M_SOFT as CPU_IRQ_M_SOFT, IRQ_M_TIMER as CPU_IRQ_M_TIMER, IRQ_S_EXT as CPU_IRQ_S_EXT,
-} from '../../target/riscv/hart-state.js';
-import { setIrqLine, stimerExpired } from '../../target/riscv/priv.js';
-import type { QemuTimer } from '../../util/timer.js';
-import { MemoryRegion } from '../../memory/region.js';
-import { BufferChardev } from '../../chardev/char-buffer.js';
+import { DEFAULT_RISCV_ISA } from '../../target/riscv/cpu.js';
+import type { MemoryRegion } from '../../memory/region.js';
+import type { BufferChardev } from '../../chardev/char-buffer.js';
 import type { Chardev } from '../../chardev/char.js';
 import type { Logger, LoggerOptions } from '../../util/log.js';
 import type { MainLoopOptions } from '../../util/main-loop.js';
 import { parseSize } from '../../util/size.js';
-import { Machine, MachineError } from '../../machine/machine.js';
-import { riscvTraceTarget } from '../core/board.js';
+import { MachineError } from '../../machine/machine.js';
 import {
   fdtLoadAddr, fwDynamicInfoBytes, initrdStartAddr, kernelStartAddr, resetVectorBytes, RESET_VEC_SIZE,
 } from './boot.js';
@@ -110,6 +106,14 @@ export interface VirtFdtConfig {
   readonly memSize: bigint;
   /** Include the flash node (default true). */
   readonly flash?: boolean;
+  /** Include the RTC node (default true). */
+  readonly rtc?: boolean;
+  /** Include the UART node and `/chosen/stdout-path` (default true). */
+  readonly uart?: boolean;
+  /** Include the test device node and the `poweroff`/`reboot` syscon nodes that use it (default true). */
+  readonly test?: boolean;
+  /** The virtio-mmio slots to describe (default all, 0..7). */
+  readonly virtio?: readonly number[];
 }
 
 /**
@@ -140,7 +144,8 @@ export function createVirtFdt(cfg: VirtFdtConfig): Fdt {
     intcPhandle[i] = fdt.allocPhandle();
   }
   const plicPhandle = fdt.allocPhandle();
-  const testPhandle = fdt.allocPhandle();
+  const hasTest = cfg.test !== false;
+  const testPhandle = hasTest ? fdt.allocPhandle() : 0;
 
   if (cfg.flash !== false) {
     const half = m.flash.size / 2n;
@@ -151,9 +156,9 @@ export function createVirtFdt(cfg: VirtFdtConfig): Fdt {
   }
 
   const chosen = root.addNode('chosen');
-  chosen.setPropString('stdout-path', `/soc/serial@${hex(m.uart0.base)}`);
+  if (cfg.uart !== false) chosen.setPropString('stdout-path', `/soc/serial@${hex(m.uart0.base)}`);
 
-  for (const [name, value] of [['poweroff', FINISHER_PASS], ['reboot', FINISHER_RESET]] as const) {
+  for (const [name, value] of hasTest ? [['poweroff', FINISHER_PASS], ['reboot', FINISHER_RESET]] as const : []) {
     const n = root.addNode(name);
     n.setPropU32('value', value);
     n.setPropU32('offset', 0);
@@ -193,25 +198,33 @@ export function createVirtFdt(cfg: VirtFdtConfig): Fdt {
   soc.setPropString('compatible', 'simple-bus');
   soc.setPropEmpty('ranges');
 
-  const rtc = soc.addNode(`rtc@${hex(m.rtc.base)}`);
-  rtc.setPropU32('interrupts', RTC_IRQ);
-  rtc.setPropU32('interrupt-parent', plicPhandle);
-  rtc.setPropCells('reg', regCells(m.rtc.base, m.rtc.size));
-  rtc.setPropString('compatible', 'google,goldfish-rtc');
+  if (cfg.rtc !== false) {
+    const rtc = soc.addNode(`rtc@${hex(m.rtc.base)}`);
+    rtc.setPropU32('interrupts', RTC_IRQ);
+    rtc.setPropU32('interrupt-parent', plicPhandle);
+    rtc.setPropCells('reg', regCells(m.rtc.base, m.rtc.size));
+    rtc.setPropString('compatible', 'google,goldfish-rtc');
+  }
 
-  const uart = soc.addNode(`serial@${hex(m.uart0.base)}`);
-  uart.setPropU32('interrupts', UART0_IRQ);
-  uart.setPropU32('interrupt-parent', plicPhandle);
-  uart.setPropU32('clock-frequency', VIRT_UART_CLOCK);
-  uart.setPropCells('reg', regCells(m.uart0.base, m.uart0.size));
-  uart.setPropString('compatible', 'ns16550a');
+  if (cfg.uart !== false) {
+    const uart = soc.addNode(`serial@${hex(m.uart0.base)}`);
+    uart.setPropU32('interrupts', UART0_IRQ);
+    uart.setPropU32('interrupt-parent', plicPhandle);
+    uart.setPropU32('clock-frequency', VIRT_UART_CLOCK);
+    uart.setPropCells('reg', regCells(m.uart0.base, m.uart0.size));
+    uart.setPropString('compatible', 'ns16550a');
+  }
 
-  const test = soc.addNode(`test@${hex(m.test.base)}`);
-  test.setPropU32('phandle', testPhandle);
-  test.setPropCells('reg', regCells(m.test.base, m.test.size));
-  test.setPropStringList('compatible', ['sifive,test1', 'sifive,test0', 'syscon']);
+  if (hasTest) {
+    const test = soc.addNode(`test@${hex(m.test.base)}`);
+    test.setPropU32('phandle', testPhandle);
+    test.setPropCells('reg', regCells(m.test.base, m.test.size));
+    test.setPropStringList('compatible', ['sifive,test1', 'sifive,test0', 'syscon']);
+  }
 
+  const virtioSlots = new Set(cfg.virtio ?? Array.from({ length: VIRTIO_COUNT }, (_, i) => i));
   for (let i = VIRTIO_COUNT - 1; i >= 0; i--) {
+    if (!virtioSlots.has(i)) continue;
     const base = m.virtio.base + BigInt(i) * m.virtio.size;
     const v = soc.addNode(`virtio_mmio@${hex(base)}`);
     v.setPropU32('interrupts', VIRTIO_IRQ + i);
@@ -338,17 +351,232 @@ export interface VirtBootInfo {
 
 const MiB = 1n << 20n;
 
+/** Maximum harts (QEMU VIRT_CPUS_MAX is 512; the PLIC contexts here are sized for that). */
+export const VIRT_CPUS_MAX = 512;
+
+/** The board's name: its memory regions are `riscv_virt_board.ram` and `.mrom`, as QEMU names them. */
+export const VIRT_BOARD_NAME = 'riscv_virt_board';
+
 /**
- * The RISC-V virt machine; make one with {@link createVirtMachine}. `S` is the type of its serial
- * chardev ({@link BufferChardev} unless another was given).
+ * The virt board as data: what {@link createVirtMachine} builds, through the same machinery as
+ * {@link defineBoard} (checks, memory, harts, ACLINT, PLIC, devices, chardevs). The options that shape
+ * the board (arch, memory, cpus, isa, rtc) are in the data; the images (bios, kernel, initrd, dtb,
+ * append) are used by its `boot` hook, which also takes {@link BoardOptions.firmware} as the bios when
+ * the spec is given to `defineBoard`. Copy and change it to make a variant:
+ * ```ts
+ * const spec = virtBoardSpec({ memory: '256M' });
+ * const createMyVirt = defineBoard({
+ *   ...spec,
+ *   devices: [...spec.devices!.filter((d) => d.id !== 'rtc'),
+ *             { type: 'my-gpio', id: 'gpio', at: 0x1006_0000, irq: 12 }],
+ * });
+ * const m = createMyVirt({ firmware: elf }); // its device tree has no rtc node and a gpio node
+ * ```
+ * Its `fdt` hook returns QEMU's tree ({@link createVirtFdt}) for the devices of virt that the spec still
+ * has at their QEMU addresses, plus the generic node of every other device (under `/soc`, after
+ * QEMU's nodes), or the `dtb` option's tree.
+ * @throws VirtMachineError for a bad arch, cpus or memory option.
  */
-export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine<S> {
-  /** Base ISA width of the harts. */
-  readonly xlen: 32 | 64;
+export function virtBoardSpec(options: VirtMachineOptions = {}): BoardSpec {
+  const arch = options.arch ?? 'riscv64';
+  if (arch !== 'riscv64' && arch !== 'riscv32') throw new VirtMachineError(`arch must be 'riscv64' or 'riscv32', got '${String(arch)}'`);
+  const ramSize = parseMemorySize(options.memory ?? '128M');
+  const cpus = options.cpus ?? 1;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > VIRT_CPUS_MAX) {
+    throw new VirtMachineError(`cpus must be an integer 1..${VIRT_CPUS_MAX}, got ${cpus}`);
+  }
+  const m = VIRT_MEMMAP;
+  const half = m.flash.size / 2n;
+  return {
+    name: VIRT_BOARD_NAME,
+    // virt_machine_init: harts start in the boot ROM.
+    cpu: {
+      arch, count: cpus, resetVector: m.mrom.base, timebaseFreq: VIRT_TIMEBASE_FREQ,
+      isa: options.isa ?? (arch === 'riscv64' ? DEFAULT_RISCV_ISA : 'rv32imafdc_zicsr_zifencei_zba_zbb_zbc_zbs'),
+    },
+    memory: [
+      { name: 'ram', kind: 'ram', base: m.dram.base, size: ramSize },
+      { name: 'mrom', kind: 'rom', base: m.mrom.base, size: m.mrom.size },
+    ],
+    // ACLINT as QEMU 7.2 virt with aclint=off: MSWI at the base, MTIMER at +0x4000.
+    clint: { base: m.clint.base },
+    // sifive_plic_create with the virt layout, hart config "MS" per hart.
+    interruptController: { type: 'plic', base: m.plic.base, sources: VIRT_PLIC.numSources, size: m.plic.size },
+    devices: [
+      // Two CFI flash banks (QEMU virt_flash_create1 / virt_flash_map1): 256 KiB sectors, a 4-byte bank
+      // of two x16 chips, Intel IDs 0x89/0x18; QOM /machine/virt.flash<i> as QEMU.
+      ...[0, 1].map((i): BoardDeviceSpec => ({
+        type: TYPE_PFLASH_CFI01, id: `flash${i}`, path: `/machine/virt.flash${i}`, at: m.flash.base + BigInt(i) * half,
+        props: {
+          sectorLength: VIRT_FLASH_SECTOR_SIZE, numBlocks: Number(half / VIRT_FLASH_SECTOR_SIZE), width: 4, deviceWidth: 2,
+          bigEndian: false, id0: 0x89, id1: 0x18, id2: 0x00, id3: 0x00, regionName: `virt.flash${i}`,
+        },
+      })),
+      {
+        type: TYPE_GOLDFISH_RTC, id: 'rtc', at: m.rtc.base, irq: RTC_IRQ,
+        props: { rtcClock: options.rtc?.clock ?? 'vm', base: options.rtc?.base ?? 'utc' },
+      },
+      // virtio-mmio transports, slot i at 0x1000_1000 + 0x1000·i, PLIC source 1 + i.
+      ...Array.from({ length: VIRTIO_COUNT }, (_, i): BoardDeviceSpec => ({
+        type: TYPE_VIRTIO_MMIO, id: `virtio${i}`, at: m.virtio.base + BigInt(i) * m.virtio.size, irq: VIRTIO_IRQ + i,
+      })),
+      { type: TYPE_SIFIVE_TEST, id: 'test', at: m.test.base },
+      {
+        type: TYPE_NS16550A, id: 'uart0', at: m.uart0.base, irq: UART0_IRQ,
+        props: { chardev: 'serial0', baudbase: VIRT_UART_CLOCK / 16 },
+      },
+    ],
+    fdt: (_generic, machine) => virtFdt(machine, options),
+    boot: (machine, boardOptions) => virtBoot(machine, options, boardOptions),
+  };
+}
+
+/** The default virt board (`-M virt` with no options) as data; see {@link virtBoardSpec}. */
+export const RISCV_VIRT_BOARD: BoardSpec = virtBoardSpec();
+
+/** Where each virt device is in QEMU's tree: what {@link createVirtFdt} describes. */
+function virtDeviceAt(id: string): { readonly type: string; readonly base: bigint } | null {
+  const m = VIRT_MEMMAP;
+  const virtio = /^virtio([0-7])$/.exec(id);
+  if (virtio) return { type: TYPE_VIRTIO_MMIO, base: m.virtio.base + BigInt(virtio[1]!) * m.virtio.size };
+  switch (id) {
+    case 'flash0': return { type: TYPE_PFLASH_CFI01, base: m.flash.base };
+    case 'flash1': return { type: TYPE_PFLASH_CFI01, base: m.flash.base + m.flash.size / 2n };
+    case 'rtc': return { type: TYPE_GOLDFISH_RTC, base: m.rtc.base };
+    case 'test': return { type: TYPE_SIFIVE_TEST, base: m.test.base };
+    case 'uart0': return { type: TYPE_NS16550A, base: m.uart0.base };
+    default: return null;
+  }
+}
+
+/** The virt spec's `fdt` hook: the `dtb` option's tree, or QEMU's for what the machine has. */
+function virtFdt(machine: BoardMachine, options: VirtMachineOptions): Fdt {
+  if (options.dtb !== undefined) return parseUserDtb(options.dtb, options.names?.dtb ?? 'dtb');
+  const b = machine.spec.name;
+  const ramSpec = machine.spec.memory.find((x) => x.name === 'ram' && x.kind === 'ram');
+  const ram = machine.memories.get('ram');
+  if (!ramSpec || !ram || BigInt(ramSpec.base) !== VIRT_MEMMAP.dram.base) {
+    throw new BoardError(`board '${b}': virt's device tree and boot need RAM 'ram' at 0x${VIRT_MEMMAP.dram.base.toString(16)}`);
+  }
+  if (!machine.plic || !machine.mswi) throw new BoardError(`board '${b}': virt's device tree needs its PLIC and CLINT`);
+  // A device is one of QEMU's nodes if it is virt's at virt's address; any other gets its generic node.
+  const ours = new Set<string>();
+  for (const d of machine.spec.devices ?? []) {
+    const v = virtDeviceAt(d.id);
+    const at = d.at === undefined ? undefined : Array.isArray(d.at) ? d.at[0] : d.at;
+    if (v && d.type === v.type && at !== undefined && BigInt(at as BoardAddress) === v.base && d.fdt === undefined) ours.add(d.id);
+  }
+  const fdt = createVirtFdt({
+    cpus: machine.harts.length, isa: machine.harts[0]!.isaString + '_sstc', mmuType: machine.xlen === 32 ? 'riscv,sv32' : 'riscv,sv48',
+    memSize: ram.size, flash: ours.has('flash0') && ours.has('flash1'), rtc: ours.has('rtc'), uart: ours.has('uart0'), test: ours.has('test'),
+    virtio: Array.from({ length: VIRTIO_COUNT }, (_, i) => i).filter((i) => ours.has(`virtio${i}`)),
+  });
+  const soc = fdt.node('/soc')!;
+  const plicPhandle = fdt.node(`/soc/plic@${hex(VIRT_MEMMAP.plic.base)}`)!.getPropU32('phandle')!;
+  for (const d of machine.spec.devices ?? []) {
+    if (!ours.has(d.id) && !/^flash[01]$/.test(d.id)) machine.addFdtDeviceNode(soc, d.id, { plicPhandle });
+  }
+  return fdt;
+}
+
+/**
+ * The virt spec's `boot` hook (QEMU virt_machine_done): loads the firmware at the start of RAM, the
+ * kernel and initrd, sets `/chosen`, places the FDT and writes the reset stub and fw_dynamic_info
+ * into the boot ROM. @returns the FDT placement and a {@link VirtBootInfo} as `details`.
+ */
+function virtBoot(machine: BoardMachine, options: VirtMachineOptions, boardOptions: BoardOptions): BoardBootResult {
+  const m = VIRT_MEMMAP;
+  const xlen = machine.xlen;
+  const ramSize = machine.memories.get('ram')!.size;
+  const fdt = machine.fdt;
+  if (fdt === null) throw new BoardError(`board '${machine.spec.name}': virt's boot needs a device tree (fdt must not be false)`);
+  const names = { bios: boardOptions.firmwareName ?? 'bios', kernel: 'kernel', initrd: 'initrd', dtb: 'dtb', ...options.names };
+  const load = new VirtLoader(machine, ramSize);
+
+  let firmwareEnd: bigint = m.dram.base;
+  const bios = options.bios ?? boardOptions.firmware ?? 'none';
+  if (bios !== 'none') firmwareEnd = load.image(names.bios, bios, m.dram.base).end;
+  let kernelEntry: bigint | null = null;
+  let initrd: VirtBootInfo['initrd'] = null;
+  if (options.kernel !== undefined) {
+    const k = load.image(names.kernel, options.kernel, kernelStartAddr(xlen, firmwareEnd));
+    kernelEntry = k.entry;
+    if (options.initrd !== undefined) {
+      const start = initrdStartAddr(k.entry, ramSize);
+      load.blob(names.initrd, start, options.initrd);
+      initrd = { start, end: start + BigInt(options.initrd.length) };
+    }
+  } else if (options.initrd !== undefined) {
+    throw new VirtMachineError(`an initrd needs a kernel (as QEMU's -initrd needs -kernel)`);
+  }
+  setChosenBootArgs(fdt, { bootargs: options.append, initrd: initrd ?? undefined });
+  const fdtBlob = fdt.toBlob();
+  const fdtAddr = fdtLoadAddr(m.dram.base, ramSize, fdtBlob.length);
+  load.blob('fdt', fdtAddr, fdtBlob);
+
+  // QEMU 7.2 starts the firmware at the start of RAM; without firmware, softboard jumps to the kernel entry.
+  const startAddr = bios === 'none' && kernelEntry !== null ? kernelEntry : m.dram.base;
+  machine.addRom('mrom.reset', m.mrom.base, resetVectorBytes(xlen, startAddr, fdtAddr));
+  machine.addRom('mrom.finfo', m.mrom.base + BigInt(RESET_VEC_SIZE), fwDynamicInfoBytes(xlen, kernelEntry ?? 0n));
+  const details: VirtBootInfo = { startAddr, firmwareEnd, kernelEntry, initrd, fdtAddr, fdtSize: fdtBlob.length };
+  return { fdtAddr, fdtBlob, details };
+}
+
+/** Places images in a virt machine's memory, with errors naming the image and the map. */
+class VirtLoader {
+  constructor(private readonly machine: BoardMachine, private readonly ramSize: bigint) {}
+
+  /**
+   * Loads an ELF (at its physical addresses) or a raw image (at `rawAddr`), as QEMU riscv_load_firmware
+   * / riscv_load_kernel. @returns the entry and the end of what was loaded.
+   */
+  image(name: string, bytes: Uint8Array, rawAddr: bigint): { entry: bigint; end: bigint } {
+    if (isElf(bytes)) {
+      let image: ElfImage;
+      try {
+        image = parseElf(bytes, { machine: EM_RISCV });
+      } catch (e) {
+        throw new VirtMachineError(`${name}: ${(e as Error).message}`, { cause: e });
+      }
+      if (image.class !== this.machine.xlen) {
+        throw new VirtMachineError(`${name} is a ${image.class}-bit ELF but the machine is riscv${this.machine.xlen}`);
+      }
+      for (const seg of image.segments) this.checkFits(`${name} segment ${seg.index}`, seg.paddr, seg.memsz);
+      // loadElf writes each segment's file bytes, then its zero fill in chunks: one ROM blob each.
+      const r = loadElf(image, (addr, data) => this.machine.addRom(`${name} @0x${addr.toString(16)}`, addr, data));
+      this.machine.addSymbols(image); // for machine.addBreakpoint('main') and traces
+      return { entry: r.entry, end: r.highAddr };
+    }
+    this.blob(name, rawAddr, bytes);
+    return { entry: rawAddr, end: rawAddr + BigInt(bytes.length) };
+  }
+
+  blob(name: string, addr: bigint, data: Uint8Array): void {
+    this.checkFits(name, addr, BigInt(data.length));
+    this.machine.addRom(name, addr, data);
+  }
+
+  /** Throws a VirtMachineError naming `what` if `[addr, addr+len)` is not all RAM/ROM. */
+  private checkFits(what: string, addr: bigint, len: bigint): void {
+    if (len === 0n) return;
+    const bad = this.machine.firstNonMemory(addr, len);
+    if (bad === null) return;
+    const m = VIRT_MEMMAP;
+    throw new VirtMachineError(
+      `${what} at 0x${addr.toString(16)} (0x${len.toString(16)} bytes) does not fit in memory: 0x${bad.toString(16)} is ` +
+      `${this.machine.describeAddress(bad)}; RAM is 0x${m.dram.base.toString(16)}-0x${(m.dram.base + this.ramSize - 1n).toString(16)} ` +
+      `(${this.ramSize / MiB} MiB), mrom 0x${m.mrom.base.toString(16)}-0x${(m.mrom.base + m.mrom.size - 1n).toString(16)}`);
+  }
+}
+
+/**
+ * The RISC-V virt machine; make one with {@link createVirtMachine}. It is the {@link BoardMachine} of
+ * {@link virtBoardSpec}, with virt's devices as typed fields. `S` is the type of its serial chardev
+ * ({@link BufferChardev} unless another was given).
+ */
+export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends BoardMachine<S> {
   /** RAM size in bytes. */
   readonly ramSize: bigint;
-  /** The harts. */
-  readonly harts: RiscvCpu[] = [];
   readonly ram: MemoryRegion;
   readonly mrom: MemoryRegion;
   /** The two flash banks' regions (`virt.flash0` at 0x2000_0000, `virt.flash1` at 0x2200_0000). */
@@ -358,286 +586,42 @@ export class RiscvVirtMachine<S extends Chardev = BufferChardev> extends Machine
   readonly uart: Ns16550a;
   readonly test: SifiveTest;
   /** ACLINT software interrupts (CLINT msip) at 0x0200_0000. */
-  readonly mswi: RiscvAclintSwi;
+  declare readonly mswi: RiscvAclintSwi;
   /** ACLINT machine timer (CLINT mtimecmp/mtime) at 0x0200_4000. */
-  readonly mtimer: RiscvAclintMtimer;
+  declare readonly mtimer: RiscvAclintMtimer;
   /** The PLIC at 0x0c00_0000: context 2h is hart h's M mode (MEIP), 2h+1 its S mode (SEIP). */
-  readonly plic: SifivePlic;
+  declare readonly plic: SifivePlic;
   readonly rtc: GoldfishRtc;
   /** The eight virtio-mmio transports (empty slots until a device is plugged). */
   readonly virtio: readonly VirtioMmio[];
   /** The device tree handed to the guest (the generated one, or the `dtb` option's, with /chosen set). */
-  readonly fdt: Fdt;
+  declare readonly fdt: Fdt;
   /** The FDT blob at {@link VirtBootInfo.fdtAddr}. */
-  readonly fdtBlob: Uint8Array;
+  declare readonly fdtBlob: Uint8Array;
   readonly bootInfo: VirtBootInfo;
-  readonly #stimers: QemuTimer<RiscvCpu>[] = [];
 
   constructor(options: VirtMachineOptions<S> = {}) {
-    super({
+    const spec = virtBoardSpec(options);
+    checkBoardSpec(spec); // what defineBoard checks
+    super(spec, {
+      ...(options.serial !== undefined ? { chardevs: { serial0: options.serial } } : {}),
       ...(options.log !== undefined ? { log: options.log } : {}),
       ...(options.icountShift !== undefined ? { icountShift: options.icountShift } : {}),
       ...(options.mainLoop !== undefined ? { mainLoop: options.mainLoop } : {}),
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
     });
-    const arch = options.arch ?? 'riscv64';
-    if (arch !== 'riscv64' && arch !== 'riscv32') throw new VirtMachineError(`arch must be 'riscv64' or 'riscv32', got '${String(arch)}'`);
-    this.xlen = arch === 'riscv32' ? 32 : 64;
-    this.ramSize = parseMemorySize(options.memory ?? '128M');
-    const nCpus = options.cpus ?? 1;
-    if (!Number.isInteger(nCpus) || nCpus < 1 || nCpus > VIRT_CPUS_MAX) {
-      throw new VirtMachineError(`cpus must be an integer 1..${VIRT_CPUS_MAX}, got ${nCpus}`);
-    }
-    const m = VIRT_MEMMAP;
-
-    // -- memory (virt_machine_init) --
-    this.ram = MemoryRegion.ram(this, 'riscv_virt_board.ram', this.ramSize);
-    this.sysmem.addSubregion(m.dram.base, this.ram);
-    this.mrom = MemoryRegion.rom(this, 'riscv_virt_board.mrom', m.mrom.size);
-    this.sysmem.addSubregion(m.mrom.base, this.mrom);
-    // Two CFI flash banks (QEMU virt_flash_create1 / virt_flash_map1): 256 KiB sectors, a 4-byte bank of
-    // two x16 chips, Intel IDs 0x89/0x18.
-    const half = m.flash.size / 2n;
-    this.pflash = [0, 1].map((i) => {
-      const name = `virt.flash${i}`;
-      const dev = new PFlashCfi01();
-      dev.setProperties({
-        sectorLength: VIRT_FLASH_SECTOR_SIZE, numBlocks: Number(half / VIRT_FLASH_SECTOR_SIZE), width: 4, deviceWidth: 2,
-        bigEndian: false, id0: 0x89, id1: 0x18, id2: 0x00, id3: 0x00, regionName: name,
-      });
-      dev.setMachineContext(this);
-      this.addObject(`/machine/${name}`, dev);
-      dev.realize();
-      this.mapMmio(dev, 0, m.flash.base + BigInt(i) * half);
-      return dev;
-    });
+    this.ram = this.memories.get('ram')!;
+    this.ramSize = this.ram.size;
+    this.mrom = this.memories.get('mrom')!;
+    this.pflash = [this.dev<PFlashCfi01>('flash0'), this.dev<PFlashCfi01>('flash1')];
     this.flash = this.pflash.map((d) => d.region);
-
-    // -- harts --
-    const isa = options.isa ?? (this.xlen === 64 ? DEFAULT_RISCV_ISA : 'rv32imafdc_zicsr_zifencei_zba_zbb_zbc_zbs');
-    for (let i = 0; i < nCpus; i++) {
-      // `time` reads the mtimer, at the exact instruction (syncClock).
-      const cpu = new RiscvCpu({
-        isa, mhartid: BigInt(i), resetVector: m.mrom.base,
-        getTime: () => {
-          this.syncClock();
-          return this.mtimer.getTime();
-        },
-      });
-      if (cpu.xlen !== this.xlen) throw new VirtMachineError(`isa '${isa}' is RV${cpu.xlen} but the machine is ${arch}`);
-      this.addObject(`/machine/soc/hart${i}`, cpu);
-      cpu.realize();
-      this.addCpu(cpu);
-      this.harts.push(cpu);
-    }
-
-    // -- devices --
-    // ACLINT (QEMU 7.2 virt with aclint=off: riscv_aclint_swi_create + riscv_aclint_mtimer_create).
-    this.mswi = new RiscvAclintSwi();
-    this.mswi.setProperty('numHarts', nCpus);
-    this.mswi.setMachineContext(this);
-    this.addObject('/machine/soc/mswi', this.mswi);
-    this.mswi.realize();
-    this.mapMmio(this.mswi, 0, m.clint.base);
-    this.mtimer = new RiscvAclintMtimer();
-    this.mtimer.setProperties({
-      numHarts: nCpus, timecmpBase: RISCV_ACLINT_DEFAULT_MTIMECMP, timeBase: RISCV_ACLINT_DEFAULT_MTIME,
-      apertureSize: RISCV_ACLINT_DEFAULT_MTIMER_SIZE, timebaseFreq: VIRT_TIMEBASE_FREQ,
-    });
-    this.mtimer.setMachineContext(this);
-    this.addObject('/machine/soc/mtimer', this.mtimer);
-    this.mtimer.realize();
-    this.mapMmio(this.mtimer, 0, m.clint.base + BigInt(RISCV_ACLINT_SWI_SIZE));
-    for (const [i, cpu] of this.harts.entries()) {
-      this.mswi.msip[i]!.connect((level) => setIrqLine(cpu.hart, CPU_IRQ_M_SOFT, level));
-      this.mtimer.mtip[i]!.connect((level) => setIrqLine(cpu.hart, CPU_IRQ_M_TIMER, level));
-      this.wireSstc(cpu);
-    }
-
-    // PLIC (sifive_plic_create with the virt layout, hart config "MS" per hart).
-    this.plic = new SifivePlic();
-    this.plic.setProperties({
-      hartConfig: Array.from({ length: nCpus }, () => 'MS').join(','), numSources: VIRT_PLIC.numSources,
-      numPriorities: VIRT_PLIC.numPriorities, pendingBase: VIRT_PLIC.pendingBase, enableBase: VIRT_PLIC.enableBase,
-      enableStride: VIRT_PLIC.enableStride, contextBase: VIRT_PLIC.contextBase, contextStride: VIRT_PLIC.contextStride,
-      apertureSize: Number(m.plic.size),
-    });
-    this.plic.setMachineContext(this);
-    this.addObject('/machine/soc/plic', this.plic);
-    this.plic.realize();
-    this.mapMmio(this.plic, 0, m.plic.base);
-    for (const [i, cpu] of this.harts.entries()) {
-      this.plic.mExternal(i).connect((level) => setIrqLine(cpu.hart, CPU_IRQ_M_EXT, level));
-      this.plic.sExternal(i).connect((level) => setIrqLine(cpu.hart, CPU_IRQ_S_EXT, level));
-    }
-
-    this.rtc = new GoldfishRtc();
-    this.rtc.setProperties({ rtcClock: options.rtc?.clock ?? 'vm', base: options.rtc?.base ?? 'utc' });
-    this.rtc.setMachineContext(this);
-    this.addObject('/machine/soc/rtc', this.rtc);
-    this.rtc.realize();
-    this.mapMmio(this.rtc, 0, m.rtc.base);
-    this.rtc.connectIrq(0, this.plic.irqIn(RTC_IRQ));
-
-    // virtio-mmio transports, slot i at 0x1000_1000 + 0x1000·i, PLIC source 1 + i.
-    const virtio: VirtioMmio[] = [];
-    for (let i = 0; i < VIRTIO_COUNT; i++) {
-      const v = new VirtioMmio();
-      v.setMachineContext(this);
-      this.addObject(`/machine/soc/virtio${i}`, v);
-      v.realize();
-      this.mapMmio(v, 0, m.virtio.base + BigInt(i) * m.virtio.size);
-      v.connectIrq(0, this.plic.irqIn(VIRTIO_IRQ + i));
-      virtio.push(v);
-    }
-    this.virtio = virtio;
-
-    this.test = new SifiveTest();
-    this.test.setMachineContext(this);
-    this.addObject('/machine/soc/test', this.test);
-    this.test.realize();
-    this.mapMmio(this.test, 0, m.test.base);
-    this.test.events.on('shutdown', (status, kind) => this.shutdown({ kind, status }));
-    this.test.events.on('reset', () => this.requestReset());
-
-    const serial = options.serial ?? (new BufferChardev() as Chardev as S);
-    this.chardevs.add('serial0', serial);
-    this.setSerial(serial);
-    this.uart = new Ns16550a();
-    this.uart.setProperty('chardev', serial);
-    this.uart.setProperty('baudbase', VIRT_UART_CLOCK / 16);
-    this.uart.setMachineContext(this);
-    this.addObject('/machine/soc/uart0', this.uart);
-    this.uart.realize();
-    this.mapMmio(this.uart, 0, m.uart0.base);
-    this.uart.connectIrq(0, this.plic.irqIn(UART0_IRQ));
-
-    // -- device tree and boot images (virt_machine_done) --
-    const names = { bios: 'bios', kernel: 'kernel', initrd: 'initrd', dtb: 'dtb', ...options.names };
-    this.fdt = options.dtb !== undefined
-      ? parseUserDtb(options.dtb, names.dtb)
-      : createVirtFdt({
-        cpus: nCpus, isa: this.harts[0]!.isaString + '_sstc', mmuType: this.xlen === 32 ? 'riscv,sv32' : 'riscv,sv48',
-        memSize: this.ramSize,
-      });
-
-    let firmwareEnd: bigint = m.dram.base;
-    const bios = options.bios ?? 'none';
-    if (bios !== 'none') firmwareEnd = this.loadImage(names.bios, bios, m.dram.base).end;
-    let kernelEntry: bigint | null = null;
-    let initrd: VirtBootInfo['initrd'] = null;
-    if (options.kernel !== undefined) {
-      const k = this.loadImage(names.kernel, options.kernel, kernelStartAddr(this.xlen, firmwareEnd));
-      kernelEntry = k.entry;
-      if (options.initrd !== undefined) {
-        const start = initrdStartAddr(k.entry, this.ramSize);
-        this.placeBlob(names.initrd, start, options.initrd);
-        initrd = { start, end: start + BigInt(options.initrd.length) };
-      }
-    } else if (options.initrd !== undefined) {
-      throw new VirtMachineError(`an initrd needs a kernel (as QEMU's -initrd needs -kernel)`);
-    }
-    setChosenBootArgs(this.fdt, { bootargs: options.append, initrd: initrd ?? undefined });
-    this.fdtBlob = this.fdt.toBlob();
-    const fdtAddr = fdtLoadAddr(m.dram.base, this.ramSize, this.fdtBlob.length);
-    this.placeBlob('fdt', fdtAddr, this.fdtBlob);
-
-    // QEMU 7.2 starts the firmware at the start of RAM; without firmware, softboard jumps to the kernel entry.
-    const startAddr = bios === 'none' && kernelEntry !== null ? kernelEntry : m.dram.base;
-    this.addRom('mrom.reset', m.mrom.base, resetVectorBytes(this.xlen, startAddr, fdtAddr));
-    this.addRom('mrom.finfo', m.mrom.base + BigInt(RESET_VEC_SIZE), fwDynamicInfoBytes(this.xlen, kernelEntry ?? 0n));
-    this.bootInfo = { startAddr, firmwareEnd, kernelEntry, initrd, fdtAddr, fdtSize: this.fdtBlob.length };
-    this.traceTarget = (cpu) => riscvTraceTarget(cpu as RiscvCpu); // how machine.trace() disassembles
-    this.reset();
-  }
-
-  /**
-   * Sstc: a write of stimecmp in the future asks for a callback when mtime reaches it (QEMU
-   * riscv_timer_write_timecmp arms env->stimer on QEMU_CLOCK_VIRTUAL).
-   */
-  private wireSstc(cpu: RiscvCpu): void {
-    const timer: QemuTimer<RiscvCpu> = this.mainLoop.timerNew('virtual', (c) => stimerExpired(c.hart), cpu);
-    timer.id = `${cpu.path ?? 'hart'}/stimer`; // snapshots save it by this name
-    this.#stimers.push(timer);
-    cpu.hart.scheduleStimer = (deadline) => {
-      const now = this.virtualTimeNs;
-      const delta = deadline - this.mtimer.getTime();
-      if (delta <= 0n) {
-        timer.modNs(now);
-        return;
-      }
-      const freq = BigInt(VIRT_TIMEBASE_FREQ);
-      const next = BigInt(now) + (delta * 1_000_000_000n + freq - 1n) / freq;
-      // QEMU clamps to INT64_MAX ns; beyond 2^53 ns (104 days) the deadline is "never" (stimecmp = -1).
-      if (next > BigInt(Number.MAX_SAFE_INTEGER)) timer.del();
-      else timer.modNs(Number(next));
-    };
-  }
-
-  /** Maps sysbus region `n` of `dev` at `addr` in system memory (QEMU sysbus_mmio_map). */
-  private mapMmio(dev: SysBusDevice, n: number, addr: bigint): void {
-    this.sysmem.addSubregion(addr, dev.mmio<MemoryRegion>(n));
-    dev.mmioMap(n, addr);
-  }
-
-  /**
-   * Loads an ELF (at its physical addresses) or a raw image (at `rawAddr`), as QEMU riscv_load_firmware
-   * / riscv_load_kernel. @returns the entry and the end of what was loaded.
-   */
-  private loadImage(name: string, bytes: Uint8Array, rawAddr: bigint): { entry: bigint; end: bigint } {
-    if (isElf(bytes)) {
-      let image: ElfImage;
-      try {
-        image = parseElf(bytes, { machine: EM_RISCV });
-      } catch (e) {
-        throw new VirtMachineError(`${name}: ${(e as Error).message}`, { cause: e });
-      }
-      if (image.class !== this.xlen) {
-        throw new VirtMachineError(`${name} is a ${image.class}-bit ELF but the machine is riscv${this.xlen}`);
-      }
-      for (const seg of image.segments) this.checkFits(`${name} segment ${seg.index}`, seg.paddr, seg.memsz);
-      // loadElf writes each segment's file bytes, then its zero fill in chunks: one ROM blob each.
-      const r = loadElf(image, (addr, data) => this.addRom(`${name} @0x${addr.toString(16)}`, addr, data));
-      this.addSymbols(image); // for machine.addBreakpoint('main') and traces
-      return { entry: r.entry, end: r.highAddr };
-    }
-    this.placeBlob(name, rawAddr, bytes);
-    return { entry: rawAddr, end: rawAddr + BigInt(bytes.length) };
-  }
-
-  private placeBlob(name: string, addr: bigint, data: Uint8Array): void {
-    this.checkFits(name, addr, BigInt(data.length));
-    this.addRom(name, addr, data);
-  }
-
-  /** Throws a VirtMachineError naming `what` if `[addr, addr+len)` is not all RAM/ROM. */
-  private checkFits(what: string, addr: bigint, len: bigint): void {
-    if (len === 0n) return;
-    const bad = this.firstNonMemory(addr, len);
-    if (bad === null) return;
-    const m = VIRT_MEMMAP;
-    throw new VirtMachineError(
-      `${what} at 0x${addr.toString(16)} (0x${len.toString(16)} bytes) does not fit in memory: 0x${bad.toString(16)} is ` +
-      `${this.describeAddress(bad)}; RAM is 0x${m.dram.base.toString(16)}-0x${(m.dram.base + this.ramSize - 1n).toString(16)} ` +
-      `(${this.ramSize / MiB} MiB), mrom 0x${m.mrom.base.toString(16)}-0x${(m.mrom.base + m.mrom.size - 1n).toString(16)}`);
-  }
-
-  protected override onReset(): void {
-    // Harts are in the QOM tree and reset with it; their Sstc deadlines go with the old stimecmp.
-    for (const t of this.#stimers) t.del();
-    // A hart's reset clears mip, but the interrupt wires keep their level (the mtimer raises MTIP at
-    // reset as mtimecmp = 0 <= mtime = 0; QEMU shows mip = MTIP at the first instruction).
-    for (const [i, cpu] of this.harts.entries()) {
-      setIrqLine(cpu.hart, CPU_IRQ_M_SOFT, this.mswi.msip[i]!.level);
-      setIrqLine(cpu.hart, CPU_IRQ_M_TIMER, this.mtimer.mtip[i]!.level);
-      setIrqLine(cpu.hart, CPU_IRQ_M_EXT, this.plic.mExternal(i).level);
-      setIrqLine(cpu.hart, CPU_IRQ_S_EXT, this.plic.sExternal(i).level);
-    }
+    this.rtc = this.dev<GoldfishRtc>('rtc');
+    this.virtio = Array.from({ length: VIRTIO_COUNT }, (_, i) => this.dev<VirtioMmio>(`virtio${i}`));
+    this.test = this.dev<SifiveTest>('test');
+    this.uart = this.dev<Ns16550a>('uart0');
+    this.bootInfo = this.bootResult!.details as VirtBootInfo;
   }
 }
-
-/** Maximum harts (QEMU VIRT_CPUS_MAX is 512; the PLIC contexts here are sized for that). */
-export const VIRT_CPUS_MAX = 512;
 
 function isElf(b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
@@ -666,7 +650,8 @@ function parseMemorySize(v: string | number | bigint): bigint {
 }
 
 /**
- * Creates, realizes and resets a RISC-V virt machine (as `qemu-system-riscv64 -M virt …`):
+ * Creates, realizes and resets a RISC-V virt machine (as `qemu-system-riscv64 -M virt …`), built from
+ * {@link virtBoardSpec} by the {@link defineBoard} machinery:
  * ```ts
  * const m = createVirtMachine({ bios: 'none', kernel: elfBytes });
  * m.run({ timeoutMs: 5000 });
