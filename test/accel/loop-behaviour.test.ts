@@ -199,6 +199,55 @@ describe('interrupts, halt, exit requests', () => {
   });
 });
 
+describe('the chained fast path stops at the next TB boundary', () => {
+  // A loop of one TB (LW from the device, ADDI, BNZ back) run until its links are made; the device acts on
+  // its K-th read. interruptRequest is kept exact by hand here (as the RISC-V target does), so the loop
+  // really follows chain links without the boundary checks until something sets a stop flag.
+  const MMIO = 0x10000000n, N = 1000, K = 500;
+  const setup = (onRead: (m: ReturnType<typeof toyMachine>) => void) => {
+    let reads = 0;
+    let self: ReturnType<typeof toyMachine> | null = null;
+    const m = toyMachine({ mmio: { base: MMIO, ops: { read: () => { if (++reads === K) onRead(self!); return 0; }, write: () => undefined } } });
+    self = m;
+    const pre = [...loadImm(7, BASE + 0x800n), enc(Op.MTTVEC, 0, 7), enc(Op.EI), ...loadImm(6, MMIO), enc(Op.LI, 1, 0, N)];
+    m.load(BASE, [...pre, enc(Op.LW, 2, 6, 0), enc(Op.ADDI, 1, 1, -1), enc(Op.BNZ, 1, 0, -2), enc(Op.HALT)]);
+    m.load(BASE + 0x800n, [enc(Op.MFEPC, 7), enc(Op.HALT)]);
+    m.cpu.pc = BASE;
+    m.cpu.tcg.interruptRequest = false;
+    return { m, pre: pre.length, loopPc: BASE + BigInt(4 * pre.length) };
+  };
+
+  it('an exit request made by a device inside a chained loop', () => {
+    const { m, pre } = setup((mm) => mm.cpu.exit());
+    const r = m.cpu.run({ instructions: 1_000_000 });
+    expect(r.reason).toBe('exit-request');
+    expect(m.cpu.reg(1)).toBe(BigInt(N - K)); // the K-th iteration's TB finished, no more
+    expect(r.instructions).toBe(pre + 3 * K);
+    expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2); // the links were followed
+  });
+
+  it('an interrupt raised by a device inside a chained loop is taken before the next TB', () => {
+    const { m, pre, loopPc } = setup((mm) => { mm.cpu.irqLevel = true; mm.cpu.tcg.interruptRequest = true; });
+    let irqs = 0;
+    m.cpu.hooks.on('interrupt', () => { irqs++; m.cpu.irqLevel = false; });
+    const r = m.cpu.run({ instructions: 1_000_000 });
+    expect(r.reason).toBe('halt');
+    expect(irqs).toBe(1);
+    expect(m.cpu.reg(1)).toBe(BigInt(N - K));
+    expect(m.cpu.reg(7)).toBe(loopPc); // epc: the start of the next iteration
+    expect(r.instructions).toBe(pre + 3 * K + 2);
+    expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2);
+  });
+
+  it('a budget ending inside the chain stops at exactly that instruction count', () => {
+    const { m, pre } = setup(() => undefined);
+    const budget = pre + 3 * 400 + 2;
+    const r = m.cpu.run({ instructions: budget });
+    expect(r).toEqual({ reason: 'budget', instructions: budget });
+    expect(m.cpu.reg(1)).toBe(BigInt(N - 401)); // 400 iterations and the ADDI of the next
+  });
+});
+
 describe('code fetch corner cases', () => {
   it('executes from a device one uncached instruction at a time, and faults on unassigned code', () => {
     const words = [enc(Op.LI, 1, 0, 5), enc(Op.ADDI, 1, 1, 1), ...loadImm(7, BASE), enc(Op.JR, 0, 7)];

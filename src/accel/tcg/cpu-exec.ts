@@ -103,16 +103,29 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
   readonly cache: TbCache;
   /** Guest instructions executed since creation (exact; see the module comment). */
   icount = 0;
+  /**
+   * Set whenever a flag the loop must act on at a TB boundary becomes true (halted, exitRequest,
+   * interruptRequest, a forced one-instruction TB, a TLB flush, hooks or breakpoints changing), so that
+   * the chained fast path tests one field per TB instead of each of them.
+   */
+  private stopChain = false;
+  #halted = false;
+  #exitRequest = false;
+  #interruptRequest = true;
+
   /** Halted (WFI): no TB runs until `ops.hasWork()` (QEMU cpu->halted). */
-  halted = false;
+  get halted(): boolean { return this.#halted; }
+  set halted(v: boolean) { this.#halted = v; if (v) this.stopChain = true; }
   /** Set (e.g. by a device callback) to leave the loop at the next TB boundary (QEMU cpu_exit). */
-  exitRequest = false;
+  get exitRequest(): boolean { return this.#exitRequest; }
+  set exitRequest(v: boolean) { this.#exitRequest = v; if (v) this.stopChain = true; }
   /**
    * When true the loop asks `ops.execInterrupt()` at every TB boundary (QEMU cpu->interrupt_request).
    * Default true; a target that keeps it exact (set on IRQ line changes, cleared when nothing is pending)
    * saves that call per TB.
    */
-  interruptRequest = true;
+  get interruptRequest(): boolean { return this.#interruptRequest; }
+  set interruptRequest(v: boolean) { this.#interruptRequest = v; if (v) this.stopChain = true; }
   /** Breakpoint addresses: execution stops before them; TBs never contain one after their first insn. */
   readonly breakpoints = new Set<bigint>();
   /** The TB executing now, or null between TBs. */
@@ -160,6 +173,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
     this.onFlush = () => {
       this.jc.fill(null);
       this.chainBarrier = true;
+      this.stopChain = true;
     };
     this.cache.addClient(this);
   }
@@ -189,6 +203,8 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
     } : null;
     this.memHooks = sink;
     this.curCflags = this.hookInsn !== null ? CF_HOOKS | 1 : 0;
+    // A chain running now (hooks set from a helper) must come back to the boundary checks.
+    this.stopChain = true;
     // Entries are filled with or without TLB_HOOK: refill them all when that changes.
     if (hadMem !== (sink !== null)) this.flushAll();
   }
@@ -200,6 +216,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
     pc = BigInt.asUintN(64, pc);
     if (this.breakpoints.has(pc)) return;
     this.breakpoints.add(pc);
+    this.stopChain = true;
     // TBs that contain pc past their start must be retranslated: flush, as QEMU breakpoint_invalidate does.
     this.cache.flush();
   }
@@ -252,6 +269,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       this.cache.invalidate(cur);
       this.ops.restoreStateToOpc(cur.insnStarts[this.curInsn]!);
       this.oneInsnNext = true;
+      this.stopChain = true;
       this.execStats.smcExits++;
       throw new CpuLoopExitNoExc(true, false);
     }
@@ -321,7 +339,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
 
   /** QEMU's chaining rules: same virtual page as the source TB, never into a two-page TB, same cflags. */
   private maybeLink(src: TranslationBlock, slot: 0 | 1, dst: TranslationBlock): void {
-    if (src.jmpDest[slot] === null && !src.invalid && !dst.invalid && dst.page1 === -1 && src.cflags === dst.cflags
+    if (src.jmpDest(slot) === null && !src.invalid && !dst.invalid && dst.page1 === -1 && src.cflags === dst.cflags
         && ((src.cflags | dst.cflags) & CF_NOCACHE) === 0 && src.pcHi === dst.pcHi && ((src.pcLo ^ dst.pcLo) & PAGE_MASK) === 0) {
       this.cache.link(src, slot, dst);
       this.execStats.chainsLinked++;
@@ -362,7 +380,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       // -- find the TB: chain link, jump cache, hash table, or translate --
       let tb: TranslationBlock | null = null;
       if (last !== null && !this.oneInsnNext) {
-        const d: TranslationBlock | null = last.jmpDest[lastSlot];
+        const d: TranslationBlock | null = last.jmpDest(lastSlot);
         if (d !== null && d.cflags === this.curCflags) {
           tb = d;
           this.execStats.chainedExits++;
@@ -409,37 +427,39 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       this.currentTb = tb;
       if (this.hookTb !== null) this.hookTb(tb.pc, tb.nbInsns);
       if (this.hookInsn !== null) this.hookInsn(tb.pc);
-      const fast = until === undefined;
-      const stats = this.execStats;
+      // Chained fast path: follow links while `stopChain` stays false. Everything the boundary code above
+      // acts on either cannot change inside a TB (`until`) or sets `stopChain` when it does (interrupt
+      // and exit requests, halt, TLB flushes, hooks and breakpoints changing, a one-instruction TB), so
+      // each TB costs one flag test here instead of a dozen (interruptRequest is exact on targets that
+      // maintain it, so it is usually false). Chained TBs share cflags (maybeLink's rule).
+      this.stopChain = until !== undefined || this.breakpoints.size !== 0 || this.hookTb !== null || this.hookInsn !== null
+        || this.#interruptRequest || this.#halted || this.#exitRequest || this.oneInsnNext;
+      let runs = 0;
       try {
         for (;;) {
           this.currentTb = tb;
           this.curInsn = 0;
           this.chainBarrier = false;
-          stats.tbsExecuted++;
+          runs++;
           const exit = tb.code(this);
-          this.currentTb = null;
           const n = tb.nbInsns;
           this.icount += n;
           budget -= n;
-          stall = 0;
           if ((exit !== 1 && exit !== 2) || tb.invalid || this.chainBarrier) {
             last = null;
             break;
           }
           last = tb;
           lastSlot = (exit - 1) as 0 | 1;
-          // Chained fast path: every condition the boundary code above would act on sends us back there.
-          const d: TranslationBlock | null = tb.jmpDest[lastSlot];
-          // (interruptRequest is exact on targets that maintain it, so it is usually false here.)
-          if (d === null || d.cflags !== this.curCflags || d.nbInsns > budget || this.interruptRequest
-              || this.halted || this.exitRequest || this.oneInsnNext || !fast || this.breakpoints.size !== 0
-              || this.hookTb !== null || this.hookInsn !== null) break;
-          stats.chainedExits++;
+          if (this.stopChain) break;
+          const d: TranslationBlock | null = exit === 1 ? tb.jmpDest0 : tb.jmpDest1;
+          if (d === null || d.nbInsns > budget) break;
           tb = d;
         }
       } catch (e) {
         this.currentTb = null;
+        this.execStats.tbsExecuted += runs;
+        this.execStats.chainedExits += runs - 1;
         if (!(e instanceof CpuLoopExit)) throw e;
         const done = this.curInsn + (e instanceof CpuLoopExitNoExc && e.completed ? 1 : 0);
         this.icount += done;
@@ -447,10 +467,13 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
         if (!e.restored) ops.restoreStateToOpc(tb.insnStarts[this.curInsn]!);
         this.deliver(e);
         last = null;
-        stall = done > 0 ? 0 : stall + 1;
+        stall = done > 0 || runs > 1 ? 0 : stall + 1;
         if (stall >= MAX_EXCEPTIONS_WITHOUT_PROGRESS) return { reason: 'stalled', instructions: this.icount - start };
         continue;
       }
+      this.currentTb = null;
+      this.execStats.tbsExecuted += runs;
+      this.execStats.chainedExits += runs - 1;
       stall = 0;
     }
   }

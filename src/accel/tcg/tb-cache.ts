@@ -31,8 +31,22 @@ export class TranslationBlock {
   /** Virtual pc of the first instruction, as int32 halves for the hot path. */
   readonly pcLo: number;
   readonly pcHi: number;
-  /** Chain slots: the TB that `goto_tb n` + `exit_tb n+1` continues to, once known (QEMU jmp_dest). */
-  readonly jmpDest: [TranslationBlock | null, TranslationBlock | null] = [null, null];
+  /**
+   * Chain slots: the TB that `goto_tb n` + `exit_tb n+1` continues to, once known (QEMU jmp_dest).
+   * Two fields rather than an array: the execution loop reads one per TB, and the indirection showed.
+   */
+  jmpDest0: TranslationBlock | null = null;
+  jmpDest1: TranslationBlock | null = null;
+
+  /** Chain slot `slot`'s destination. */
+  jmpDest(slot: 0 | 1 | number): TranslationBlock | null {
+    return slot === 0 ? this.jmpDest0 : this.jmpDest1;
+  }
+
+  /** Sets chain slot `slot`. */
+  setJmpDest(slot: 0 | 1 | number, tb: TranslationBlock | null): void {
+    if (slot === 0) this.jmpDest0 = tb; else this.jmpDest1 = tb;
+  }
   /** TBs whose chain slots point here (QEMU jmp_list_head), unlinked when this TB is invalidated. */
   jmpIncoming: TranslationBlock[] = [];
   /** Set once the TB was invalidated or flushed: never run it again, never chain to it. */
@@ -363,8 +377,8 @@ export class TbCache {
 
   /** Links chain slot `slot` of `src` to `dst` (QEMU tb_add_jump). The caller checked the rules. */
   link(src: TranslationBlock, slot: 0 | 1, dst: TranslationBlock): void {
-    if (src.jmpDest[slot] !== null || src.invalid || dst.invalid) return;
-    src.jmpDest[slot] = dst;
+    if (src.jmpDest(slot) !== null || src.invalid || dst.invalid) return;
+    src.setJmpDest(slot, dst);
     dst.jmpIncoming.push(src);
   }
 
@@ -387,16 +401,16 @@ export class TbCache {
       if (tb.page1 !== -1) this.removeFromPage(tb.page1, tb);
     }
     for (const src of tb.jmpIncoming) {
-      if (src.jmpDest[0] === tb) src.jmpDest[0] = null;
-      if (src.jmpDest[1] === tb) src.jmpDest[1] = null;
+      if (src.jmpDest0 === tb) src.jmpDest0 = null;
+      if (src.jmpDest1 === tb) src.jmpDest1 = null;
     }
     tb.jmpIncoming = [];
     for (let n = 0; n < 2; n++) {
-      const d = tb.jmpDest[n];
+      const d = tb.jmpDest(n);
       if (!d) continue;
       const i = d.jmpIncoming.indexOf(tb);
       if (i >= 0) d.jmpIncoming.splice(i, 1);
-      tb.jmpDest[n] = null;
+      tb.setJmpDest(n, null);
     }
     this.stats.invalidations++;
   }
@@ -423,7 +437,7 @@ export class TbCache {
 
   /** Forgets every TB (QEMU tb_flush): all chains, the hash table, page tracking and jump caches. */
   flush(): void {
-    for (const list of this.pages.values()) for (const tb of list) { tb.invalid = true; tb.jmpIncoming = []; tb.jmpDest[0] = tb.jmpDest[1] = null; }
+    for (const list of this.pages.values()) for (const tb of list) { tb.invalid = true; tb.jmpIncoming = []; tb.jmpDest0 = tb.jmpDest1 = null; }
     this.hash.clear();
     this.pages.clear();
     this.stats.tbCacheSize = 0;

@@ -260,9 +260,16 @@ class Gen {
     if (this.reachable) this.exit(0);
     if (this.switchMode && !this.lazy) this.emit('}');
 
+    // Only the temps some op names: every declared local costs a store per call until V8 optimizes the TB,
+    // and most TBs touch a few of the ~70 guest-register globals.
+    const used = new Set<Temp>();
+    for (const op of this.ops) {
+      for (const t of op.i) used.add(t);
+      for (const t of op.o) used.add(t);
+    }
     const decl: string[] = [];
     for (const t of this.fn.temps) {
-      if (t.kind === 'const') continue;
+      if (t.kind === 'const' || !used.has(t)) continue;
       decl.push(`v${t.id} = 0`);
       if (t.type === 'i64') decl.push(`w${t.id} = 0`);
     }
