@@ -322,10 +322,10 @@ function worker(job: WorkerJob): WorkerResult {
   const inner = cache.backend;
   cache.backend = {
     name: inner.name,
-    compile: (fn) => {
+    compile: (fn, hooks) => {
       const s = performance.now();
       try {
-        return inner.compile(fn);
+        return inner.compile(fn, hooks);
       } finally {
         compileMs += performance.now() - s;
       }

@@ -57,6 +57,26 @@ describe('tiered backend', () => {
     });
   }
 
+  it('hands the hot code to the cache once, at promotion, so the loop can call it directly', () => {
+    const fn = buildProgram([], { addrType: 'i64' });
+    const calls: Record<string, number> = {};
+    const tiered = createTieredBackend({
+      cold: counting(closureBackend, calls, 'cold'), hot: counting(createJsBackend(), calls, 'hot'), threshold: THRESHOLD,
+    });
+    const replaced: CompiledTb[] = [];
+    const tb = tiered.compile(fn, { replace: (c) => replaced.push(c) });
+    const env = randomBytes(ENV_SIZE, 1), mem = randomBytes(MEM_SIZE, 2);
+    for (let k = 0; k < THRESHOLD; k++) runOn(tb, env, mem);
+    expect(replaced).toEqual([]);
+    runOn(tb, env, mem);
+    expect(replaced.length).toBe(1);
+    // The code handed over is the hot code itself, not the counting wrapper.
+    runOn(replaced[0]!, env, mem);
+    expect(calls).toEqual({ cold: THRESHOLD, hot: 2 });
+    runOn(tb, env, mem);
+    expect(replaced.length).toBe(1);
+  });
+
   it('stays cold (and right) when the hot backend throws at compile', () => {
     const calls: Record<string, number> = {};
     let hotAttempts = 0;

@@ -71,8 +71,8 @@ export class TranslationBlock {
     readonly size: number,
     /** Number of guest instructions. */
     readonly nbInsns: number,
-    /** The compiled code. */
-    readonly code: CompiledTb,
+    /** The compiled code (a tiering backend may replace it once, through `CompileHooks.replace`). */
+    public code: CompiledTb,
     /** The `insn_start` words of each instruction ([pcLo, pcHi, ...extra]) for state restore. */
     readonly insnStarts: readonly (readonly number[])[],
   ) {
@@ -336,11 +336,13 @@ export class TbCache {
       if (pageOff + size > TARGET_PAGE_SIZE) page1 = key1;
     }
     const physPc = phys0 + BigInt(pageOff);
-    const code = this.backend.compile(this.optimize(fn));
+    let made: TranslationBlock | null = null;
+    const code = this.backend.compile(this.optimize(fn), { replace: (c) => { if (made !== null) made.code = c; } });
     this.stats.tbsTranslated++;
     this.stats.insnsTranslated += insnStarts.length;
-    return new TranslationBlock(pc, flags, uncacheable ? cflags | CF_NOCACHE : cflags, physPc, page0, page1, size,
+    made = new TranslationBlock(pc, flags, uncacheable ? cflags | CF_NOCACHE : cflags, physPc, page0, page1, size,
       insnStarts.length, code, insnStarts);
+    return made;
   }
 
   // ---- insertion, invalidation, flush --------------------------------------------------------------

@@ -39,8 +39,17 @@ export interface TbRuntime {
 /** A TB compiled by a backend. Returns the `exit_tb` value (0 = plain exit, 1/2 = chain slot 0/1). */
 export type CompiledTb = (rt: TbRuntime) => number;
 
+/** What the code cache offers a backend for one compiled TB (all optional to use). */
+export interface CompileHooks {
+  /**
+   * Replaces the TB's code from now on (a tiering backend hands over the hot code this way, so the loop
+   * calls it directly instead of through a dispatching wrapper). Only between two runs of the TB.
+   */
+  replace(code: CompiledTb): void;
+}
+
 /** A TCG backend: turns optimized IR into host code. */
 export interface Backend {
   readonly name: string;
-  compile(fn: IrFunction): CompiledTb;
+  compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb;
 }

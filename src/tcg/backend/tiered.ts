@@ -12,7 +12,7 @@
  * in the middle of one.
  */
 import type { IrFunction } from '../context.js';
-import type { Backend, CompiledTb, TbRuntime } from './backend.js';
+import type { Backend, CompileHooks, CompiledTb, TbRuntime } from './backend.js';
 import { closureBackend } from './closure.js';
 import { createJsBackend, JsBackendUnavailableError, jsBackendAvailable } from './js.js';
 
@@ -87,7 +87,7 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
     get hot() { return hot; },
     threshold,
     get lastHotError() { return lastHotError; },
-    compile(fn: IrFunction): CompiledTb {
+    compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb {
       const coldTb = cold.compile(fn);
       stats.coldCompiles++;
       if (hot === null) return coldTb;
@@ -100,6 +100,8 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
         const hotTb = ir !== null ? compileHot(ir) : null;
         ir = null;
         impl = hotTb ?? coldTb;
+        // Let the cache call the chosen code directly from now on (one call less per TB run).
+        hooks?.replace(impl);
         return impl(rt);
       };
       let impl: CompiledTb = countCold;
