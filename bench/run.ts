@@ -322,6 +322,7 @@ function worker(job: WorkerJob): WorkerResult {
   const inner = cache.backend;
   cache.backend = {
     name: inner.name,
+    ...(inner.optimizesLazily !== undefined ? { optimizesLazily: inner.optimizesLazily } : {}),
     compile: (fn, hooks) => {
       const s = performance.now();
       try {

@@ -64,7 +64,7 @@ describe('tiered backend', () => {
       cold: counting(closureBackend, calls, 'cold'), hot: counting(createJsBackend(), calls, 'hot'), threshold: THRESHOLD,
     });
     const replaced: CompiledTb[] = [];
-    const tb = tiered.compile(fn, { replace: (c) => replaced.push(c) });
+    const tb = tiered.compile(fn, { replace: (c) => replaced.push(c), optimize: (f) => f });
     const env = randomBytes(ENV_SIZE, 1), mem = randomBytes(MEM_SIZE, 2);
     for (let k = 0; k < THRESHOLD; k++) runOn(tb, env, mem);
     expect(replaced).toEqual([]);
@@ -75,6 +75,26 @@ describe('tiered backend', () => {
     expect(calls).toEqual({ cold: THRESHOLD, hot: 2 });
     runOn(tb, env, mem);
     expect(replaced.length).toBe(1);
+  });
+
+  it('optimizes lazily: cold code gets the IR as translated, the hot tier the cache optimizer\'s output', () => {
+    const raw = buildProgram([], { addrType: 'i64' });
+    const optimized = { ...raw, ops: [...raw.ops] };
+    const coldIr: IrFunction[] = [], hotIr: IrFunction[] = [], optimizerSaw: IrFunction[] = [];
+    const calls: Record<string, number> = {};
+    const tiered = createTieredBackend({
+      cold: counting(closureBackend, calls, 'cold', coldIr), hot: counting(createJsBackend(), calls, 'hot', hotIr), threshold: THRESHOLD,
+    });
+    expect(tiered.optimizesLazily).toBe(true);
+    const tb = tiered.compile(raw, { replace: () => undefined, optimize: (f) => { optimizerSaw.push(f); return optimized; } });
+    const env = randomBytes(ENV_SIZE, 3), mem = randomBytes(MEM_SIZE, 4);
+    for (let k = 0; k < THRESHOLD; k++) runOn(tb, env, mem);
+    expect(optimizerSaw).toEqual([]); // nothing optimized while cold
+    runOn(tb, env, mem);
+    expect(coldIr[0]).toBe(raw);
+    expect(optimizerSaw.length).toBe(1);
+    expect(optimizerSaw[0]).toBe(raw);
+    expect(hotIr[0]).toBe(optimized);
   });
 
   it('stays cold (and right) when the hot backend throws at compile', () => {

@@ -337,7 +337,11 @@ export class TbCache {
     }
     const physPc = phys0 + BigInt(pageOff);
     let made: TranslationBlock | null = null;
-    const code = this.backend.compile(this.optimize(fn), { replace: (c) => { if (made !== null) made.code = c; } });
+    const lazy = this.backend.optimizesLazily === true;
+    const code = this.backend.compile(lazy ? fn : this.optimize(fn), {
+      replace: (c) => { if (made !== null) made.code = c; },
+      optimize: this.optimize,
+    });
     this.stats.tbsTranslated++;
     this.stats.insnsTranslated += insnStarts.length;
     made = new TranslationBlock(pc, flags, uncacheable ? cflags | CF_NOCACHE : cflags, physPc, page0, page1, size,

@@ -46,10 +46,18 @@ export interface CompileHooks {
    * calls it directly instead of through a dispatching wrapper). Only between two runs of the TB.
    */
   replace(code: CompiledTb): void;
+  /** The cache's IR optimizer (for a backend that {@link Backend.optimizesLazily | optimizes lazily}). */
+  optimize(fn: IrFunction): IrFunction;
 }
 
 /** A TCG backend: turns optimized IR into host code. */
 export interface Backend {
   readonly name: string;
   compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb;
+  /**
+   * True if the backend wants the IR as translated and runs `hooks.optimize` itself when it pays: a
+   * tiering backend runs cold code unoptimized (most TBs of a boot run a few times; the optimizer costs
+   * more than it saves them) and optimizes only what it recompiles hot.
+   */
+  readonly optimizesLazily?: boolean;
 }

@@ -87,8 +87,9 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
     get hot() { return hot; },
     threshold,
     get lastHotError() { return lastHotError; },
+    optimizesLazily: true,
     compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb {
-      const coldTb = cold.compile(fn);
+      const coldTb = cold.compile(fn, hooks);
       stats.coldCompiles++;
       if (hot === null) return coldTb;
       // Kept only until the promotion, so that cold TBs that never get hot do not hold two codes.
@@ -97,7 +98,8 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
       const countCold: CompiledTb = (rt: TbRuntime): number => {
         if (--left >= 0) return coldTb(rt);
         // Past the threshold: choose the code for this call and every later one, before running any of it.
-        const hotTb = ir !== null ? compileHot(ir) : null;
+        // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot.
+        const hotTb = ir !== null ? compileHot(hooks !== undefined ? hooks.optimize(ir) : ir) : null;
         ir = null;
         impl = hotTb ?? coldTb;
         // Let the cache call the chosen code directly from now on (one call less per TB run).
