@@ -97,17 +97,21 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
       let left = threshold;
       const countCold: CompiledTb = (rt: TbRuntime): number => {
         if (--left >= 0) return coldTb(rt);
-        // Past the threshold: choose the code for this call and every later one, before running any of it.
-        // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot.
-        const hotTb = ir !== null ? compileHot(hooks !== undefined ? hooks.optimize(ir) : ir) : null;
-        ir = null;
-        impl = hotTb ?? coldTb;
-        // Let the cache call the chosen code directly from now on (one call less per TB run).
-        hooks?.replace(impl);
+        if (ir !== null) {
+          // Past the threshold: choose the code for this call and every later one, before running any of it.
+          // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot.
+          const hotTb = compileHot(hooks !== undefined ? hooks.optimize(ir) : ir);
+          ir = null;
+          impl = hotTb ?? coldTb;
+          // Let the cache call the chosen code directly from now on (one call less per TB run).
+          hooks?.replace(impl);
+        }
         return impl(rt);
       };
       let impl: CompiledTb = countCold;
-      return (rt: TbRuntime): number => impl(rt);
+      // With a cache to hand the hot code to, the counting code is the TB's code until then; without
+      // one, a stable wrapper switches.
+      return hooks !== undefined ? countCold : (rt: TbRuntime): number => impl(rt);
     },
   };
   return backend;
