@@ -18,7 +18,7 @@
  */
 import type { IrFunction } from './context.js';
 import {
-  Cond, MO_64, MO_SIGN, MO_SIZE, type HelperInfo, type Op, type Opcode, type TcgType, type Temp,
+  Cond, EXIT_LOOKUP, MO_64, MO_SIGN, MO_SIZE, type HelperInfo, type Op, type Opcode, type TcgType, type Temp,
 } from './ir.js';
 import type { TbRuntime } from './backend/backend.js';
 
@@ -307,7 +307,7 @@ export function interpret(fn: IrFunction, rt: TbRuntime): number {
         if (evalCond(op.c[0] as Cond, get(op.i[0]!), get(op.i[1]!), op.opc === 'brcond_i32' ? 32 : 64)) pc = jump(op);
         break;
       case 'exit_tb': return op.c[0] ?? 0;
-      case 'lookup_and_goto_ptr': return 0;
+      case 'lookup_and_goto_ptr': return EXIT_LOOKUP;
       case 'ld_i32': case 'ld_i64':
         set(op.o[0]!, envLoad(view, op.c[0]!, op.c[1]!, op.opc === 'ld_i32' ? 32 : 64));
         break;

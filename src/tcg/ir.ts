@@ -147,6 +147,13 @@ export type Opcode =
   | 'insn_start' | 'discard' | 'mb' | 'nop';
 
 /**
+ * What compiled code returns for `lookup_and_goto_ptr`: "the pc in env is set, find the next TB and go on"
+ * (QEMU's helper_lookup_tb_ptr), as opposed to a plain `exit_tb 0`, which sends control back to the loop's
+ * checks (the TB changed state they depend on, e.g. after a CSR write).
+ */
+export const EXIT_LOOKUP = 3;
+
+/**
  * One IR op. `o` are output temps, `i` input temps, `c` constant arguments; see {@link Opcode} for
  * what each op carries.
  * - setcond: o=[d], i=[a,b], c=[cond]; movcond: o=[d], i=[c1,c2,v1,v2], c=[cond] (d = c1 cond c2 ? v1 : v2)
@@ -160,7 +167,8 @@ export type Opcode =
  * - goto_tb: c=[slot 0|1]; must be immediately followed by `exit_tb` with c=[slot+1].
  * - exit_tb: c=[value]: 0 = plain exit (the loop looks up the next TB from the pc in env);
  *   1 or 2 = exit through chain slot 0 or 1 (the TB set the pc before; the loop may patch the slot).
- * - lookup_and_goto_ptr: the pc in env is already set; look up the next TB and continue, or exit.
+ * - lookup_and_goto_ptr: the pc in env is already set; look up the next TB and continue, or exit
+ *   (compiled code returns {@link EXIT_LOOKUP}).
  * - insn_start: c=[pcLo, pcHi, ...target words]: marks the start of one guest instruction.
  * - discard: o=[t]: t's value is dead (liveness hint).
  */

@@ -239,6 +239,28 @@ describe('the chained fast path stops at the next TB boundary', () => {
     expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2);
   });
 
+  it('indirect jumps stay in the fast path through the jump cache, and still stop on a request', () => {
+    let reads = 0;
+    let self: ReturnType<typeof toyMachine> | null = null;
+    const m = toyMachine({ mmio: { base: MMIO, ops: { read: () => { if (++reads === K) self!.cpu.exit(); return 0; }, write: () => undefined } } });
+    self = m;
+    const head = [...loadImm(6, MMIO), enc(Op.LI, 1, 0, N)];
+    // r7 = the loop's address, right after the loadImm that sets it (its length may depend on the value).
+    let loopPc = BASE;
+    for (let k = 0; k < 4; k++) loopPc = BASE + BigInt(4 * (head.length + loadImm(7, loopPc).length));
+    const pre = [...head, ...loadImm(7, loopPc)];
+    expect(BASE + BigInt(4 * pre.length)).toBe(loopPc);
+    m.load(BASE, [...pre, enc(Op.LW, 2, 6, 0), enc(Op.ADDI, 1, 1, -1), enc(Op.JR, 0, 7)]);
+    m.cpu.pc = BASE;
+    m.cpu.tcg.interruptRequest = false;
+    const r = m.cpu.run({ instructions: 1_000_000 });
+    expect(r.reason).toBe('exit-request');
+    expect(m.cpu.reg(1)).toBe(BigInt(N - K));
+    expect(r.instructions).toBe(pre.length + 3 * K);
+    // Each iteration ends in a lookup: the inner loop found the next TB itself (counted as chained).
+    expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2);
+  });
+
   it('a budget ending inside the chain stops at exactly that instruction count', () => {
     const { m, pre } = setup(() => undefined);
     const budget = pre + 3 * 400 + 2;

@@ -8,7 +8,7 @@
  * count), so any run is deterministic and can stop at an exact instruction budget.
  */
 import type { TbRuntime } from '../../tcg/backend/backend.js';
-import type { HelperInfo } from '../../tcg/ir.js';
+import { EXIT_LOOKUP, type HelperInfo } from '../../tcg/ir.js';
 import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
 import {
   CpuLoopExit, CpuLoopExitNoExc, TARGET_PAGE_SIZE, type TcgCpuOps,
@@ -337,6 +337,19 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
     return tb;
   }
 
+  /** The jump cache's TB for the current state with the current cflags, or null (no hash, no translation). */
+  private jumpCacheProbe(): TranslationBlock | null {
+    this.readState();
+    const lo = this.sPcLo;
+    const tb = this.jc[((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & (JC_SIZE - 1)]!;
+    if (tb !== null && tb.pcLo === lo && tb.pcHi === this.sPcHi && tb.flags === this.sFlags && tb.cflags === this.curCflags
+        && !tb.invalid) {
+      this.execStats.jumpCacheHits++;
+      return tb;
+    }
+    return null;
+  }
+
   /** QEMU's chaining rules: same virtual page as the source TB, never into a two-page TB, same cflags. */
   private maybeLink(src: TranslationBlock, slot: 0 | 1, dst: TranslationBlock): void {
     if (src.jmpDest(slot) === null && !src.invalid && !dst.invalid && dst.page1 === -1 && src.cflags === dst.cflags
@@ -445,6 +458,16 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
           const n = tb.nbInsns;
           this.icount += n;
           budget -= n;
+          if (exit === EXIT_LOOKUP && !this.stopChain) {
+            // An indirect or cross-page jump: look the target up in the jump cache here and go on, as
+            // QEMU's lookup_and_goto_ptr does inside generated code (helper_lookup_tb_ptr); on a miss
+            // the boundary code above does the full lookup or translates.
+            last = null;
+            const d = this.jumpCacheProbe();
+            if (d === null || d.nbInsns > budget) break;
+            tb = d;
+            continue;
+          }
           if ((exit !== 1 && exit !== 2) || tb.invalid || this.chainBarrier) {
             last = null;
             break;

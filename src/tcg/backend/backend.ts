@@ -36,7 +36,10 @@ export interface TbRuntime {
   curInsn: number;
 }
 
-/** A TB compiled by a backend. Returns the `exit_tb` value (0 = plain exit, 1/2 = chain slot 0/1). */
+/**
+ * A TB compiled by a backend. Returns the `exit_tb` value (0 = plain exit, 1/2 = chain slot 0/1), or
+ * `EXIT_LOOKUP` (3) for `lookup_and_goto_ptr`.
+ */
 export type CompiledTb = (rt: TbRuntime) => number;
 
 /** What the code cache offers a backend for one compiled TB (all optional to use). */

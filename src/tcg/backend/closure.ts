@@ -34,7 +34,7 @@
  */
 import type { IrFunction } from '../context.js';
 import {
-  Cond, MO_64, MO_SIGN, MO_SIZE, type HelperInfo, type Op, type Opcode, type Temp,
+  Cond, EXIT_LOOKUP, MO_64, MO_SIGN, MO_SIZE, type HelperInfo, type Op, type Opcode, type Temp,
 } from '../ir.js';
 import { evalPureOp, helperRet, TcgIrError } from '../interp.js';
 import type { Backend, CompiledTb, TbRuntime } from './backend.js';
@@ -303,7 +303,7 @@ function bind(fn: IrFunction, slots: readonly Slot[], labelAt: Int32Array, rt: T
         return () => (test() ? t : next);
       }
       case 'exit_tb': { const v = ~c0; return () => v; }
-      case 'lookup_and_goto_ptr': return () => ~0;
+      case 'lookup_and_goto_ptr': return () => ~EXIT_LOOKUP;
 
       // ---- moves and conversions ----------------------------------------------------------------
       case 'mov_i32': return () => { D[di] = A[ai]!; return next; };

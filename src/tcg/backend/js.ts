@@ -40,7 +40,7 @@
  */
 import type { IrFunction } from '../context.js';
 import {
-  CALL_NO_READ_GLOBALS, CALL_NO_RETURN, CALL_NO_SIDE_EFFECTS, CALL_NO_WRITE_GLOBALS, Cond, MO_BE, MO_SIGN,
+  CALL_NO_READ_GLOBALS, CALL_NO_RETURN, CALL_NO_SIDE_EFFECTS, CALL_NO_WRITE_GLOBALS, Cond, EXIT_LOOKUP, MO_BE, MO_SIGN,
   MO_SIZE, type HelperInfo, type Op, type Temp,
 } from '../ir.js';
 import { TcgIrError } from '../interp.js';
@@ -529,7 +529,7 @@ class Gen {
         return;
       }
       case 'exit_tb': this.exit(c0); return;
-      case 'lookup_and_goto_ptr': this.exit(0); return;
+      case 'lookup_and_goto_ptr': this.exit(EXIT_LOOKUP); return;
 
       // ---- moves and conversions ----------------------------------------------------------------
       case 'mov_i32': case 'extrl_i64_i32': this.set32(o0!, this.lo(i0!)); return;

@@ -20,7 +20,7 @@
  */
 import type { IrFunction } from '../../context.js';
 import {
-  CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, Cond, MO_64, MO_SIGN, MO_SIZE,
+  CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, Cond, EXIT_LOOKUP, MO_64, MO_SIGN, MO_SIZE,
   type HelperInfo, type Op, type TcgType, type Temp,
 } from '../../ir.js';
 import { TcgIrError } from '../../interp.js';
@@ -492,7 +492,7 @@ class TbCodegen {
         return true;
       case 'lookup_and_goto_ptr':
         this.flush();
-        c.i32Const(0).op(Opc.RETURN);
+        c.i32Const(EXIT_LOOKUP).op(Opc.RETURN);
         return true;
       case 'ld_i32': case 'ld_i64': {
         const [off = 0, memop = 0] = op.c;
