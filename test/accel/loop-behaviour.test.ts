@@ -185,7 +185,7 @@ describe('interrupts, halt, exit requests', () => {
     expect(m.cpu.reg(1)).toBe(1n); // resumed after the first HALT
   });
 
-  it('an MMIO write can request an exit, which happens at the next TB boundary', () => {
+  it('an MMIO write can request an exit, which happens right after the access (a device access ends its TB)', () => {
     let cpuRef: { exit(): void } | null = null;
     const m = toyMachine({
       mmio: { base: 0x10000000n, ops: { read: () => 0, write: () => cpuRef?.exit() } },
@@ -195,13 +195,15 @@ describe('interrupts, halt, exit requests', () => {
     m.cpu.pc = BASE;
     const r = m.cpu.run({ instructions: 1000 });
     expect(r.reason).toBe('exit-request');
-    expect(m.cpu.reg(1)).toBe(1n); // the TB finished
+    expect(m.cpu.reg(1)).toBe(0n); // the LI after the store did not run
+    expect(r.instructions).toBe(loadImm(6, 0x10000000n).length + 1);
+    expect(m.cpu.stats.ioExits).toBe(1); // the store was in the middle of its TB: run again alone
   });
 });
 
-describe('the chained fast path stops at the next TB boundary', () => {
-  // A loop of one TB (LW from the device, ADDI, BNZ back) run until its links are made; the device acts on
-  // its K-th read. interruptRequest is kept exact by hand here (as the RISC-V target does), so the loop
+describe('the chained fast path stops right after the device access that asks', () => {
+  // A loop (LW from the device, ADDI, BNZ back) run until its links are made; the device acts on its K-th
+  // read. The LW ends its TB (a device access is the last instruction of a TB, split once). interruptRequest is kept exact by hand here (as the RISC-V target does), so the loop
   // really follows chain links without the boundary checks until something sets a stop flag.
   const MMIO = 0x10000000n, N = 1000, K = 500;
   const setup = (onRead: (m: ReturnType<typeof toyMachine>) => void) => {
@@ -221,9 +223,11 @@ describe('the chained fast path stops at the next TB boundary', () => {
     const { m, pre } = setup((mm) => mm.cpu.exit());
     const r = m.cpu.run({ instructions: 1_000_000 });
     expect(r.reason).toBe('exit-request');
-    expect(m.cpu.reg(1)).toBe(BigInt(N - K)); // the K-th iteration's TB finished, no more
-    expect(r.instructions).toBe(pre + 3 * K);
+    expect(m.cpu.reg(1)).toBe(BigInt(N - K + 1)); // stopped right after the K-th LW
+    expect(r.instructions).toBe(pre + 3 * (K - 1) + 1);
     expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2); // the links were followed
+    // Split once per TB start, not at every access: the TB that falls into the loop, and the loop's own.
+    expect(m.cpu.stats.ioExits).toBe(2);
   });
 
   it('an interrupt raised by a device inside a chained loop is taken before the next TB', () => {
@@ -233,9 +237,9 @@ describe('the chained fast path stops at the next TB boundary', () => {
     const r = m.cpu.run({ instructions: 1_000_000 });
     expect(r.reason).toBe('halt');
     expect(irqs).toBe(1);
-    expect(m.cpu.reg(1)).toBe(BigInt(N - K));
-    expect(m.cpu.reg(7)).toBe(loopPc); // epc: the start of the next iteration
-    expect(r.instructions).toBe(pre + 3 * K + 2);
+    expect(m.cpu.reg(1)).toBe(BigInt(N - K + 1));
+    expect(m.cpu.reg(7)).toBe(loopPc + 4n); // epc: the ADDI after the K-th LW
+    expect(r.instructions).toBe(pre + 3 * (K - 1) + 1 + 2);
     expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2);
   });
 
@@ -255,8 +259,8 @@ describe('the chained fast path stops at the next TB boundary', () => {
     m.cpu.tcg.interruptRequest = false;
     const r = m.cpu.run({ instructions: 1_000_000 });
     expect(r.reason).toBe('exit-request');
-    expect(m.cpu.reg(1)).toBe(BigInt(N - K));
-    expect(r.instructions).toBe(pre.length + 3 * K);
+    expect(m.cpu.reg(1)).toBe(BigInt(N - K + 1));
+    expect(r.instructions).toBe(pre.length + 3 * (K - 1) + 1);
     // Each iteration ends in a lookup: the inner loop found the next TB itself (counted as chained).
     expect(m.cpu.stats.chainedExits).toBeGreaterThan(K / 2);
   });

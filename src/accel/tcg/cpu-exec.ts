@@ -61,6 +61,9 @@ export interface ExecHooks {
   readonly interrupt?: (() => void) | undefined;
 }
 
+/** Thrown by {@link TcgExecutor.beforeIo}: one preallocated object, as it may be thrown often. */
+const IO_EXIT = new CpuLoopExitNoExc(true, false);
+
 /** Statistics of one CPU's execution (plus those of its TB cache and TLB). */
 export interface ExecStats {
   /** TBs entered. */
@@ -79,6 +82,8 @@ export interface ExecStats {
   interrupts: number;
   /** TB exits forced by a store into the executing TB's own code. */
   smcExits: number;
+  /** TB exits forced by a device access before the TB's last instruction (run again alone). */
+  ioExits: number;
 }
 
 /** Options of a {@link TcgExecutor}. */
@@ -132,7 +137,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
   currentTb: TranslationBlock | null = null;
   readonly execStats: ExecStats = {
     tbsExecuted: 0, chainedExits: 0, chainsLinked: 0, jumpCacheHits: 0, hashHits: 0, exceptions: 0,
-    interrupts: 0, smcExits: 0,
+    interrupts: 0, smcExits: 0, ioExits: 0,
   };
 
   private readonly jc: (TranslationBlock | null)[] = new Array<TranslationBlock | null>(JC_SIZE).fill(null);
@@ -274,6 +279,25 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       throw new CpuLoopExitNoExc(true, false);
     }
     this.cache.invalidateRange(ramId, offset, len);
+  }
+
+  /**
+   * CodeWriteHandler: a device access by translated code. As in QEMU's icount mode (accel/tcg
+   * cputlb.c io_readx/io_writex → cpu_io_recompile), a device access must be the last instruction of its
+   * TB, so that what the device does (a shutdown, an exit request, an interrupt) takes effect at an exact
+   * instruction count, the same whatever the TB boundaries are. If it is not, nothing has been accessed
+   * yet: restore the state of this instruction and run it again as a TB of its own.
+   */
+  beforeIo(): void {
+    const cur = this.currentTb;
+    if (cur === null || this.curInsn >= cur.nbInsns - 1) return;
+    // TBs at this pc end at the access from now on (a polling loop pays this once, not at every access).
+    if ((cur.cflags & CF_COUNT_MASK) === 0) this.cache.endTbAtIo(cur, this.curInsn);
+    this.ops.restoreStateToOpc(cur.insnStarts[this.curInsn]!);
+    this.oneInsnNext = true;
+    this.stopChain = true;
+    this.execStats.ioExits++;
+    throw IO_EXIT;
   }
 
   /** CodeWriteHandler. */

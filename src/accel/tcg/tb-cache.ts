@@ -127,6 +127,9 @@ class RetranslateShorter {
   constructor(readonly maxInsns: number) {}
 }
 
+/** Most remembered device-access TB limits (see TbCache.endTbAtIo). */
+const IO_LIMITS_MAX = 4096;
+
 /** Anything that holds TB references and must forget them on a flush (a CPU's jump cache). */
 export interface TbCacheClient {
   readonly tlb: SoftTlb;
@@ -151,6 +154,12 @@ export class TbCache {
   private readonly pages = new Map<number, TranslationBlock[]>();
   private readonly clients = new Set<TbCacheClient>();
   private readonly watched = new WeakSet<object>();
+  /**
+   * TBs that must end at a device access: `pcLo:pcHi:flags` → instructions (QEMU's CF_LAST_IO TBs,
+   * remembered so that a polling loop is split once instead of at every access; see
+   * TcgExecutor.beforeIo). Bounded: cleared when it grows past {@link IO_LIMITS_MAX}.
+   */
+  private readonly ioLimits = new Map<string, number>();
 
   constructor(options: TbCacheOptions) {
     this.backend = options.backend;
@@ -224,7 +233,8 @@ export class TbCache {
     const pcLo = Number(pc & MASK32) | 0, pcHi = Number(pc >> 32n) | 0;
     const mmuIdx = ops.mmuIndexForFetch();
     const e0 = tlb.codeEntry(pcLo, pcHi, mmuIdx, false);
-    let maxInsns = (cflags & CF_COUNT_MASK) || this.maxInsnsPerTb;
+    let maxInsns = (cflags & CF_COUNT_MASK)
+      || (this.ioLimits.size !== 0 ? this.ioLimits.get(`${pcLo}:${pcHi}:${flags}`) : undefined) || this.maxInsnsPerTb;
     if (!tlb.codeIsRam(e0)) {
       // Executing from a device: one instruction, not cached (QEMU 7.2 tb_gen_code with phys_pc == -1).
       cflags = (cflags & ~CF_COUNT_MASK) | CF_NOCACHE | 1;
@@ -379,6 +389,16 @@ export class TbCache {
     const i = list.indexOf(tb);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.pages.delete(key);
+  }
+
+  /**
+   * `tb`'s instruction `insn` accesses a device: TBs at `tb`'s pc end with that instruction from now on
+   * (and `tb` is invalidated), so that the access is the last instruction of its TB.
+   */
+  endTbAtIo(tb: TranslationBlock, insn: number): void {
+    if (this.ioLimits.size >= IO_LIMITS_MAX) this.ioLimits.clear();
+    this.ioLimits.set(`${tb.pcLo}:${tb.pcHi}:${tb.flags}`, insn + 1);
+    this.invalidate(tb);
   }
 
   /** Links chain slot `slot` of `src` to `dst` (QEMU tb_add_jump). The caller checked the rules. */

@@ -169,6 +169,11 @@ export interface CodeWriteHandler {
   beforeCodeWrite(ramId: number, offset: number, len: number): void;
   /** True if the RAM page (by page key) still holds translated code. */
   pageHasCode(key: number): boolean;
+  /**
+   * Called before every device (non-RAM) access by translated code, before anything is accessed; may
+   * throw a `CpuLoopExit` to have the instruction run again as the last of a TB (QEMU cpu_io_recompile).
+   */
+  beforeIo?(): void;
 }
 
 /** Receives the accesses when memory hooks are installed. */
@@ -449,6 +454,7 @@ export class SoftTlb {
   }
 
   private ioRead(e: number, addrLo: number, addrHi: number, pageOff: number, size: number, access: MmuAccess): bigint {
+    this.codeWrites?.beforeIo?.();
     const phys = this.physPages[e / TLB_ENTRY_WORDS]! + BigInt(pageOff);
     try {
       return this.as.read(phys, size as 1 | 2 | 4 | 8);
@@ -459,6 +465,7 @@ export class SoftTlb {
   }
 
   private ioWrite(e: number, addrLo: number, addrHi: number, pageOff: number, size: number, valLo: number, valHi: number): void {
+    this.codeWrites?.beforeIo?.();
     const phys = this.physPages[e / TLB_ENTRY_WORDS]! + BigInt(pageOff);
     const v = size === 8 ? joinAddr(valLo, valHi) : BigInt((valLo >>> 0)) & ((1n << BigInt(8 * size)) - 1n);
     try {
