@@ -6,7 +6,9 @@
  * A {@link Machine} owns, for one emulated computer and nothing else: a {@link MainLoop} (virtual clock,
  * timers, bottom halves), a {@link Logger}, a {@link ChardevRegistry}, the QOM tree (`/machine/...`),
  * the system memory (a container region and its {@link AddressSpace}), the CPUs, the ROM blobs, and an
- * event emitter (`shutdown`, `reset`, `output`). A board (e.g. `src/hw/riscv/virt.ts`) creates the
+ * event emitter ({@link MachineEvents}: `shutdown`, `reset`, `output`, `mmio`, `irq`, `halt`, and every
+ * CPU's execution hooks `insn`, `tb`, `mem:read`, `mem:write`, `exception`, `interrupt` naming the CPU,
+ * each free while nobody listens). A board (e.g. `src/hw/riscv/virt.ts`) creates the
  * devices, maps them, wires their IRQs and calls the `add*` methods; the embedding program then calls
  * {@link Machine.run}.
  *
@@ -112,6 +114,87 @@ export interface MachineEvents {
    * CPU is halted, so after the `halt` event of the last one to halt.
    */
   halt: [event: HaltEvent];
+
+  // -- a CPU's execution hooks (src/hw/core/cpu.ts CpuEvents), for every CPU, naming it --
+  // The machine listens to a CPU hook only while it has a listener for that event (the first `on`
+  // subscribes every CPU, CPUs added later included; the last `off` unsubscribes them), so an event
+  // nobody listens to costs nothing. Each CPU's own `hooks` emitter remains for per-CPU use.
+
+  /** Before each guest instruction (while listened, translation makes one instruction per TB: slow). */
+  insn: [event: InsnEvent];
+  /** Before each translation block the CPU executes. */
+  tb: [event: TbEvent];
+  /** After each guest data load (while listened, every access takes the soft TLB's slow path). */
+  'mem:read': [event: MemAccessEvent];
+  /** After each guest data store, e.g. the UART THR write of each output byte. */
+  'mem:write': [event: MemAccessEvent];
+  /** A guest exception is about to be delivered; `pc` is the faulting instruction (QEMU cpu_handle_exception). */
+  exception: [event: ExceptionEvent];
+  /** A CPU took an interrupt (after delivery: the pc is the handler's). */
+  interrupt: [event: InterruptEvent];
+}
+
+/** Payload of the {@link MachineEvents} `insn` event. */
+export interface InsnEvent {
+  /** Index of the CPU in {@link Machine.cpus} (the hart id on RISC-V boards). */
+  readonly cpu: number;
+  /** Virtual address of the instruction about to execute. */
+  readonly pc: bigint;
+}
+
+/** Payload of the {@link MachineEvents} `tb` event. */
+export interface TbEvent {
+  /** Index of the CPU in {@link Machine.cpus}. */
+  readonly cpu: number;
+  /** Virtual address of the block's first instruction. */
+  readonly pc: bigint;
+  /** Instructions in the block. */
+  readonly insns: number;
+}
+
+/** Payload of the {@link MachineEvents} `mem:read` and `mem:write` events: one guest data access. */
+export interface MemAccessEvent {
+  /** Index of the CPU in {@link Machine.cpus}. */
+  readonly cpu: number;
+  /** Guest-virtual address (the physical one for `mmio` events). */
+  readonly addr: bigint;
+  /** Bytes accessed. */
+  readonly size: number;
+  /** The value loaded or stored. */
+  readonly value: bigint;
+}
+
+/** Payload of the {@link MachineEvents} `exception` event. */
+export interface ExceptionEvent {
+  /** Index of the CPU in {@link Machine.cpus}. */
+  readonly cpu: number;
+  /** The instruction that raised the exception. */
+  readonly pc: bigint;
+  /**
+   * The exception code (RISC-V `mcause`/`scause` without the interrupt bit: 2 illegal instruction,
+   * 8/9/11 ecall from U/S/M…), when the board's {@link Machine.traceTarget} can describe traps.
+   */
+  readonly cause?: number;
+}
+
+/** Payload of the {@link MachineEvents} `interrupt` event. */
+export interface InterruptEvent {
+  /** Index of the CPU in {@link Machine.cpus}. */
+  readonly cpu: number;
+  /** The interrupt code (RISC-V: 7 machine timer, 11 machine external…), when the board can tell it. */
+  readonly cause?: number;
+}
+
+/** The {@link MachineEvents} that forward a CPU hook of the same name. */
+const CPU_HOOK_EVENTS = ['insn', 'tb', 'mem:read', 'mem:write', 'exception', 'interrupt'] as const;
+type CpuHookEvent = (typeof CPU_HOOK_EVENTS)[number];
+type MachineEventName = keyof MachineEvents;
+type MachineListener<E extends MachineEventName> = EventEmitter.EventListener<MachineEvents, E>;
+
+/** The cause in a trap line of a {@link TraceTarget} (`cause:000000000000000b`, as QEMU `-d int`). */
+function trapCause(line: string | undefined): number | undefined {
+  const m = line === undefined ? null : /\bcause:(?:0x)?([0-9a-f]+)/i.exec(line);
+  return m ? Number.parseInt(m[1]!, 16) : undefined;
 }
 
 /** Interrupt inputs of a RISC-V hart by their `mip` bit, for {@link CpuIrqEvent.name}. */
@@ -331,6 +414,8 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
   #syncing = false;
   /** The stop reason a run slice asked for (breakpoint, stalled, until, halt). */
   #stepStop: MachineStopReason | null = null;
+  /** For each CPU hook event the machine has listeners for: how to unsubscribe from every CPU. */
+  readonly #cpuHookOffs = new Map<CpuHookEvent, (() => void)[]>();
 
   constructor(options: MachineOptions = {}) {
     super();
@@ -381,6 +466,108 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     cpu.setAddressSpace(this.#cpuAs);
     cpu.configureTcg({ cache: this.tbCache });
     this.cpus.push(cpu);
+    // Machine events already listened to cover this CPU too.
+    const index = this.cpus.length - 1;
+    for (const [event, offs] of this.#cpuHookOffs) {
+      const off = this.#forwardCpuHook(event, cpu, index);
+      if (off) offs.push(off);
+    }
+  }
+
+  // ---- events: CPU hooks forwarded only while listened (as CpuHooks in src/hw/core/cpu.ts) ---------
+
+  override on<E extends MachineEventName>(event: E, fn: MachineListener<E>, context?: unknown): this {
+    super.on(event, fn, context);
+    this.#syncCpuHooks(event);
+    return this;
+  }
+  override addListener<E extends MachineEventName>(event: E, fn: MachineListener<E>, context?: unknown): this {
+    return this.on(event, fn, context);
+  }
+  // A `once` listener is removed through `removeListener` (eventemitter3's emit calls it), which syncs.
+  override once<E extends MachineEventName>(event: E, fn: MachineListener<E>, context?: unknown): this {
+    super.once(event, fn, context);
+    this.#syncCpuHooks(event);
+    return this;
+  }
+  override off<E extends MachineEventName>(event: E, fn?: MachineListener<E>, context?: unknown, once?: boolean): this {
+    super.off(event, fn, context, once);
+    this.#syncCpuHooks(event);
+    return this;
+  }
+  override removeListener<E extends MachineEventName>(event: E, fn?: MachineListener<E>, context?: unknown, once?: boolean): this {
+    return this.off(event, fn, context, once);
+  }
+  override removeAllListeners(event?: MachineEventName): this {
+    super.removeAllListeners(event);
+    this.#syncCpuHooks(event);
+    return this;
+  }
+
+  /** Subscribes to (or unsubscribes from) the CPUs' hooks so that exactly the listened events are forwarded. */
+  #syncCpuHooks(event: MachineEventName | undefined): void {
+    for (const e of CPU_HOOK_EVENTS) {
+      if (event !== undefined && event !== e) continue;
+      const want = this.listenerCount(e) !== 0;
+      const offs = this.#cpuHookOffs.get(e);
+      if (want && offs === undefined) {
+        const list: (() => void)[] = [];
+        this.#cpuHookOffs.set(e, list);
+        this.cpus.forEach((cpu, index) => {
+          const off = this.#forwardCpuHook(e, cpu, index);
+          if (off) list.push(off);
+        });
+      } else if (!want && offs !== undefined) {
+        this.#cpuHookOffs.delete(e);
+        for (const off of offs) off();
+      }
+    }
+  }
+
+  /** Forwards CPU `index`'s hook `event` as the machine event of the same name; returns the unsubscriber. */
+  #forwardCpuHook(event: CpuHookEvent, cpu: MachineCpu, index: number): (() => void) | null {
+    if (!(cpu instanceof CpuState)) return null;
+    const hooks = cpu.hooks;
+    switch (event) {
+      case 'insn': {
+        const fn = (pc: bigint): void => { this.emit('insn', { cpu: index, pc }); };
+        hooks.on('insn', fn);
+        return () => hooks.off('insn', fn);
+      }
+      case 'tb': {
+        const fn = (pc: bigint, insns: number): void => { this.emit('tb', { cpu: index, pc, insns }); };
+        hooks.on('tb', fn);
+        return () => hooks.off('tb', fn);
+      }
+      case 'mem:read': case 'mem:write': {
+        const fn = (addr: bigint, size: number, value: bigint): void => { this.emit(event, { cpu: index, addr, size, value }); };
+        hooks.on(event, fn);
+        return () => hooks.off(event, fn);
+      }
+      case 'exception': case 'interrupt': {
+        // The cause comes from the board's trap description (the `-d int` line), resolved on first use
+        // because boards set `traceTarget` after adding their CPUs.
+        let target: TraceTarget | null | undefined;
+        const cause = (kind: 'exception' | 'interrupt', pc: bigint): number | undefined => {
+          if (target === undefined) target = this.traceTarget?.(cpu, index) ?? null;
+          return trapCause(target?.describeTrap?.(kind, pc));
+        };
+        if (event === 'exception') {
+          const fn = (pc: bigint): void => {
+            const c = cause('exception', pc);
+            this.emit('exception', c === undefined ? { cpu: index, pc } : { cpu: index, pc, cause: c });
+          };
+          hooks.on('exception', fn);
+          return () => hooks.off('exception', fn);
+        }
+        const fn = (): void => {
+          const c = cause('interrupt', cpu.pc);
+          this.emit('interrupt', c === undefined ? { cpu: index } : { cpu: index, cause: c });
+        };
+        hooks.on('interrupt', fn);
+        return () => hooks.off('interrupt', fn);
+      }
+    }
   }
 
   /**
