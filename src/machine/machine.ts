@@ -191,11 +191,6 @@ type CpuHookEvent = (typeof CPU_HOOK_EVENTS)[number];
 type MachineEventName = keyof MachineEvents;
 type MachineListener<E extends MachineEventName> = EventEmitter.EventListener<MachineEvents, E>;
 
-/** The cause in a trap line of a {@link TraceTarget} (`cause:000000000000000b`, as QEMU `-d int`). */
-function trapCause(line: string | undefined): number | undefined {
-  const m = line === undefined ? null : /\bcause:(?:0x)?([0-9a-f]+)/i.exec(line);
-  return m ? Number.parseInt(m[1]!, 16) : undefined;
-}
 
 /** Interrupt inputs of a RISC-V hart by their `mip` bit, for {@link CpuIrqEvent.name}. */
 export type CpuIrqName = 'SSIP' | 'MSIP' | 'STIP' | 'MTIP' | 'SEIP' | 'MEIP' | `IRQ${number}`;
@@ -545,12 +540,12 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
         return () => hooks.off(event, fn);
       }
       case 'exception': case 'interrupt': {
-        // The cause comes from the board's trap description (the `-d int` line), resolved on first use
-        // because boards set `traceTarget` after adding their CPUs.
+        // The cause comes from the board's trace target, resolved on first use because boards set
+        // `traceTarget` after adding their CPUs.
         let target: TraceTarget | null | undefined;
-        const cause = (kind: 'exception' | 'interrupt', pc: bigint): number | undefined => {
+        const cause = (kind: 'exception' | 'interrupt', _pc: bigint): number | undefined => {
           if (target === undefined) target = this.traceTarget?.(cpu, index) ?? null;
-          return trapCause(target?.describeTrap?.(kind, pc));
+          return target?.trapCause?.(kind);
         };
         if (event === 'exception') {
           const fn = (pc: bigint): void => {

@@ -94,6 +94,11 @@ export interface TraceTarget {
    * just taken (kind `interrupt`), read from the CPU's state.
    */
   describeTrap?(kind: 'exception' | 'interrupt', pc: bigint): string;
+  /**
+   * The cause number of the same trap (RISC-V: the xCAUSE code without the interrupt bit), or undefined
+   * when none is recorded; called at the same moments as {@link describeTrap}.
+   */
+  trapCause?(kind: 'exception' | 'interrupt'): number | undefined;
   /** Physical address of virtual `vaddr` for debugger-style reads, or null (for TBs crossing a page). */
   physAddr?(vaddr: bigint): bigint | null;
   /**

@@ -933,6 +933,14 @@ export function riscvTraceTarget(cpu: RiscvCpu): TraceTarget {
       return { length: len, text: disassemble(insn, pc, xlen) };
     },
     tbHeader: (flags) => `Priv: ${flags & 3}; Virt: 0`,
+    trapCause(kind) {
+      if (kind === 'exception') {
+        const t = h.pendingException;
+        if (t === null) return undefined;
+        return !t.interrupt && t.cause === EXCP_U_ECALL ? EXCP_U_ECALL + h.priv : t.cause;
+      }
+      return Number((h.priv === 1 ? h.scause : h.mcause) & 0xffn);
+    },
     describeTrap(kind, pc) {
       if (kind === 'exception') {
         const t = h.pendingException;
