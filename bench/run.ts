@@ -35,8 +35,8 @@ const PROGRAMS = [
 ] as const;
 
 // The reference interpreter is the oracle, not a contender: it runs only when asked (--backend interp).
-const BACKENDS: readonly TcgBackendName[] = ['closure', 'js', 'wasm', 'interp'];
-const DEFAULT_BACKENDS: readonly TcgBackendName[] = ['closure', 'js', 'wasm'];
+const BACKENDS: readonly TcgBackendName[] = ['auto', 'closure', 'js', 'wasm', 'interp'];
+const DEFAULT_BACKENDS: readonly TcgBackendName[] = ['auto', 'closure', 'js', 'wasm'];
 
 type Xlen = 32 | 64;
 
