@@ -1,14 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { closureBackend } from '../../src/tcg/backend/closure.js';
+import { createJsBackend } from '../../src/tcg/backend/js.js';
 import { interpreterBackend } from '../../src/tcg/backend/interpreter.js';
 import { TcgContext } from '../../src/tcg/context.js';
 import type { Opcode } from '../../src/tcg/ir.js';
 import { diffOutcome, ENV_SIZE, MEM_SIZE, runOn } from './fake-rt.js';
 import { makeGlobals } from './gen-ir.js';
 
-// The closure backend's non-BigInt paths for 64-bit div/rem (32-bit divisors, 52-bit operands), mulu2/muls2/mulsu2 and
-// rotates, checked against the reference interpreter on operands biased towards each path's edges.
+// The closure and generated-JS backends' non-BigInt paths for 64-bit div/rem (32-bit divisors, 52-bit
+// operands), mulu2/muls2/mulsu2 and rotates, checked against the reference interpreter on operands biased
+// towards each path's edges.
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const sext32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).map((v) => BigInt.asUintN(64, BigInt(v)));
@@ -33,7 +35,9 @@ function envWith(a: bigint, b: bigint): Uint8Array {
   return env;
 }
 
-describe('closure backend 64-bit div/rem, double-width multiplies and rotates', () => {
+const BACKENDS = [{ name: 'closure', backend: closureBackend }, { name: 'js', backend: createJsBackend() }];
+
+describe.each(BACKENDS)('$name backend 64-bit div/rem, double-width multiplies and rotates', ({ backend }) => {
   for (const { opc, outs } of OPS) {
     for (const alias of [false, true]) {
       it(`${opc} matches the interpreter${alias ? ' (output overwrites an input)' : ''}`, () => {
@@ -44,7 +48,7 @@ describe('closure backend 64-bit div/rem, double-width multiplies and rotates', 
         ctx.exitTb(0);
         const fn = ctx.finish();
         const ref = interpreterBackend.compile(fn);
-        const tb = closureBackend.compile(fn);
+        const tb = backend.compile(fn);
         const mem = new Uint8Array(MEM_SIZE);
         fc.assert(fc.property(operand, operand, (a, b) => {
           const env = envWith(a, b);
