@@ -9,9 +9,8 @@
  * Because a location is always (array, index), the closures are bound to one runtime's `envI32` at
  * first use (a TB run by several CPUs gets one binding per runtime); each op then has one closure
  * shape whatever its operands are, with extra shapes only where a constant operand pays.
- * 64-bit mulu2/muls2/mulsu2 and rotates are done on int32 words; 64-bit div/rem in doubles when the
- * divisor fits in 32 bits or both operands in 52 (see divu64). Other rare ops (other divisions, bswap,
- * deposit) take a BigInt slow path that reuses the reference interpreter's semantics ({@link evalPureOp}).
+ * 64-bit mulu2/muls2/mulsu2, div/rem (./wide-arith.ts) and rotates are done on int32 words. Other rare
+ * ops (bswap, deposit) take a BigInt slow path that reuses the reference interpreter's semantics ({@link evalPureOp}).
  *
  * Dispatch: the closures sit in one array; each returns the index of the next one (labels are array
  * indexes), an exit returns `~value` (< 0). No-op markers (insn_start, set_label, goto_tb, mb,
@@ -38,20 +37,13 @@ import {
 } from '../ir.js';
 import { evalPureOp, helperRet, TcgIrError } from '../interp.js';
 import type { Backend, CompiledTb, TbRuntime } from './backend.js';
+import { DIV_OUT, divu64, mulhu32 } from './wide-arith.js';
 
 const M32 = 0xffffffffn;
 const MIN = -0x80000000;
 
 type Fn = () => number;
 
-/** Unsigned high word of a 32×32-bit product, as an int32. */
-function mulhu32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const t = a0 * b0;
-  const m1 = a1 * b0 + (t >>> 16);
-  const m2 = a0 * b1 + (m1 & 0xffff);
-  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16)) | 0;
-}
 
 function popcnt32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -69,40 +61,6 @@ function bswap32(x: number): number {
 }
 
 const TWO32 = 4294967296;
-
-/**
- * Unsigned 64-bit division of (ah:al) by (bh:bl) != 0 without BigInt, when the divisor fits in 32 bits
- * (long division 16 bits at a time, every partial dividend < 2^48) or both operands are below 2^52
- * (one double division). In both cases floor(x / y) in doubles is exact: x / y is at least 1/y away
- * from the next integer and x + y < 2^53. Result in `DIV_OUT`: [quotient lo, hi, remainder lo, hi]
- * (int32 words). Returns false (DIV_OUT untouched) for other operands: the caller takes the slow path.
- */
-const DIV_OUT = new Int32Array(4);
-function divu64(al: number, ah: number, bl: number, bh: number): boolean {
-  if (((ah | bh) >>> 20) === 0) {
-    const a = ah * TWO32 + (al >>> 0), b = bh * TWO32 + (bl >>> 0);
-    const q = Math.floor(a / b), r = a - q * b;
-    DIV_OUT[0] = q; DIV_OUT[1] = Math.floor(q / TWO32);
-    DIV_OUT[2] = r; DIV_OUT[3] = Math.floor(r / TWO32);
-    return true;
-  }
-  if (bh !== 0) return false;
-  const b = bl >>> 0;
-  const hu = ah >>> 0;
-  const qh = Math.floor(hu / b);
-  let r = hu - qh * b;
-  const x1 = r * 65536 + (al >>> 16);
-  const q1 = Math.floor(x1 / b);
-  r = x1 - q1 * b;
-  const x0 = r * 65536 + (al & 0xffff);
-  const q0 = Math.floor(x0 / b);
-  r = x0 - q0 * b;
-  DIV_OUT[0] = q1 * 65536 + q0;
-  DIV_OUT[1] = qh;
-  DIV_OUT[2] = r;
-  DIV_OUT[3] = 0;
-  return true;
-}
 
 /** Unsigned 64×64→128-bit product of (ah:al)×(bh:bl); words low to high in `MUL_OUT`. */
 const MUL_OUT = new Int32Array(4);
@@ -503,17 +461,17 @@ function bind(fn: IrFunction, slots: readonly Slot[], labelAt: Int32Array, rt: T
       // 64-bit division without BigInt when divu64 can (see there); semantics as interp.ts (RISC-V
       // division by zero, MIN / -1 wraps).
       case 'divu_i64': case 'remu_i64': {
-        const rem = op.opc === 'remu_i64', sl = slow(op, next);
+        const rem = op.opc === 'remu_i64';
         return () => {
           const bl = B[bi]!, bh = B[bh0]!, al = A[ai]!, ah = A[ah0]!;
           if ((bl | bh) === 0) { if (rem) { D[di] = al; D[dh] = ah; } else { D[di] = -1; D[dh] = -1; } return next; }
-          if (!divu64(al, ah, bl, bh)) return sl();
+          divu64(al, ah, bl, bh);
           if (rem) { D[di] = DIV_OUT[2]!; D[dh] = DIV_OUT[3]!; } else { D[di] = DIV_OUT[0]!; D[dh] = DIV_OUT[1]!; }
           return next;
         };
       }
       case 'div_i64': case 'rem_i64': {
-        const rem = op.opc === 'rem_i64', sl = slow(op, next);
+        const rem = op.opc === 'rem_i64';
         return () => {
           const bl = B[bi]!, bh = B[bh0]!, al = A[ai]!, ah = A[ah0]!;
           if ((bl | bh) === 0) { if (rem) { D[di] = al; D[dh] = ah; } else { D[di] = -1; D[dh] = -1; } return next; }
@@ -525,7 +483,7 @@ function bind(fn: IrFunction, slots: readonly Slot[], labelAt: Int32Array, rt: T
           const an = ah < 0, bn = bh < 0;
           const ul = an ? -al | 0 : al, uh = an ? (~ah + (al === 0 ? 1 : 0)) | 0 : ah;
           const vl = bn ? -bl | 0 : bl, vh = bn ? (~bh + (bl === 0 ? 1 : 0)) | 0 : bh;
-          if (!divu64(ul, uh, vl, vh)) return sl();
+          divu64(ul, uh, vl, vh);
           let l: number, h: number, neg: boolean;
           if (rem) { l = DIV_OUT[2]!; h = DIV_OUT[3]!; neg = an; } else { l = DIV_OUT[0]!; h = DIV_OUT[1]!; neg = an !== bn; }
           if (neg) { D[dh] = (~h + (l === 0 ? 1 : 0)) | 0; D[di] = -l | 0; } else { D[di] = l; D[dh] = h; }

@@ -11,14 +11,10 @@
 
 const TWO32 = 4294967296;
 
-/** Unsigned high word of a 32×32-bit product, as an int32. */
-export function mulhu32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const t = a0 * b0;
-  const m1 = a1 * b0 + (t >>> 16);
-  const m2 = a0 * b1 + (m1 & 0xffff);
-  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16)) | 0;
-}
+import { DIV_OUT, divu64, mulhu32 } from './wide-arith.js';
+
+export { mulhu32 };
+
 
 /** Population count of a 32-bit value. */
 export function popcnt32(x: number): number {
@@ -71,46 +67,11 @@ function big(l: number, h: number): bigint {
   return (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
 }
 
-function put(S: Int32Array, v: bigint): void {
-  S[0] = Number(v & 0xffffffffn) | 0;
-  S[1] = Number((v >> 32n) & 0xffffffffn) | 0;
-}
-
-/** Quotient and remainder words of {@link divu64}: [q lo, q hi, r lo, r hi]. */
-const DQ = new Int32Array(4);
-
-/**
- * Unsigned 64-bit division of (ah:al) by (bh:bl) != 0 without BigInt, when both operands are below 2^52
- * (one double division: floor(x / y) is exact since x / y is at least 1/y from the next integer and
- * x + y < 2^53) or the divisor fits in 32 bits (long division 16 bits at a time, each partial dividend
- * below 2^48). Result in {@link DQ}; returns false for other operands (the caller uses BigInt).
- */
-function divu64(al: number, ah: number, bl: number, bh: number): boolean {
-  if (((ah | bh) >>> 20) === 0) {
-    const a = (ah >>> 0) * TWO32 + (al >>> 0), b = (bh >>> 0) * TWO32 + (bl >>> 0);
-    const q = Math.floor(a / b), r = a - q * b;
-    DQ[0] = q; DQ[1] = Math.floor(q / TWO32); DQ[2] = r; DQ[3] = Math.floor(r / TWO32);
-    return true;
-  }
-  if (bh !== 0) return false;
-  const b = bl >>> 0, hu = ah >>> 0;
-  const qh = Math.floor(hu / b);
-  let r = hu - qh * b;
-  const x1 = r * 65536 + (al >>> 16);
-  const q1 = Math.floor(x1 / b);
-  r = x1 - q1 * b;
-  const x0 = r * 65536 + (al & 0xffff);
-  const q0 = Math.floor(x0 / b);
-  r = x0 - q0 * b;
-  DQ[0] = q1 * 65536 + q0; DQ[1] = qh; DQ[2] = r; DQ[3] = 0;
-  return true;
-}
-
 /**
  * 64-bit division and remainder with the interpreter's rules (RISC-V: x/0 = all ones, x%0 = x,
  * MIN/-1 = MIN, MIN%-1 = 0). `op`: 0 div, 1 divu, 2 rem, 3 remu. Result in S[0], S[1].
- * Operands below 2^52 in magnitude or divisors below 2^32 take the double paths of {@link divu64}
- * (signed operations on magnitudes); the rest BigInt.
+ * Values that fit in 32 bits take one double division; the rest {@link divu64} (signed operations on
+ * magnitudes).
  */
 export function div64(S: Int32Array, op: number, al: number, ah: number, bl: number, bh: number): void {
   if (bl === 0 && bh === 0) {
@@ -124,30 +85,10 @@ export function div64(S: Int32Array, op: number, al: number, ah: number, bl: num
       S[1] = 0;
       return;
     }
-    if (divu64(al, ah, bl, bh)) {
-      const k = op === 1 ? 0 : 2;
-      S[0] = DQ[k]!; S[1] = DQ[k + 1]!;
-      return;
-    }
-    const a = big(al, ah), b = big(bl, bh);
-    put(S, op === 1 ? a / b : a % b);
+    divu64(al, ah, bl, bh);
+    const k = op === 1 ? 0 : 2;
+    S[0] = DIV_OUT[k]!; S[1] = DIV_OUT[k + 1]!;
     return;
-  }
-  if ((ah ^ (al >> 31)) !== 0 || (bh ^ (bl >> 31)) !== 0) {
-    // Not both int32: divide the magnitudes (MIN's is 2^63, fine unsigned), then set the signs
-    // (quotient negative if the signs differ, remainder with the dividend's sign). MIN / -1 gives
-    // 2^63 negated = MIN, as the rules want.
-    const na = ah < 0, nb = bh < 0;
-    const ml = na ? -al | 0 : al, mh = na ? (~ah + (al === 0 ? 1 : 0)) | 0 : ah;
-    const dl = nb ? -bl | 0 : bl, dh = nb ? (~bh + (bl === 0 ? 1 : 0)) | 0 : bh;
-    if (divu64(ml, mh, dl, dh)) {
-      const k = op === 0 ? 0 : 2;
-      const neg = op === 0 ? na !== nb : na;
-      const l = DQ[k]!, h = DQ[k + 1]!;
-      S[0] = neg ? -l | 0 : l;
-      S[1] = neg ? (~h + (l === 0 ? 1 : 0)) | 0 : h;
-      return;
-    }
   }
   if (ah === al >> 31 && bh === bl >> 31) {
     // Both fit in int32: the quotient (at most 2^31 for MIN / -1) is exact as a double.
@@ -157,9 +98,17 @@ export function div64(S: Int32Array, op: number, al: number, ah: number, bl: num
     S[1] = r < 0 ? -1 : 0;
     return;
   }
-  const a = BigInt.asIntN(64, big(al, ah)), b = BigInt.asIntN(64, big(bl, bh));
-  if (b === -1n) { put(S, op === 0 ? BigInt.asUintN(64, -a) : 0n); return; }
-  put(S, BigInt.asUintN(64, op === 0 ? a / b : a % b));
+  // Divide the magnitudes (MIN's is 2^63, fine unsigned), then set the signs: the quotient is negative
+  // if the signs differ, the remainder has the dividend's sign. MIN / -1 gives 2^63 negated = MIN.
+  const na = ah < 0, nb = bh < 0;
+  const ml = na ? -al | 0 : al, mh = na ? (~ah + (al === 0 ? 1 : 0)) | 0 : ah;
+  const dl = nb ? -bl | 0 : bl, dh = nb ? (~bh + (bl === 0 ? 1 : 0)) | 0 : bh;
+  divu64(ml, mh, dl, dh);
+  const k = op === 0 ? 0 : 2;
+  const neg = op === 0 ? na !== nb : na;
+  const l = DIV_OUT[k]!, h = DIV_OUT[k + 1]!;
+  S[0] = neg ? -l | 0 : l;
+  S[1] = neg ? (~h + (l === 0 ? 1 : 0)) | 0 : h;
 }
 
 /** 64-bit rotate left by `n & 63` (rotate right is rotate left by 64 - n). Result in S[0], S[1]. */
