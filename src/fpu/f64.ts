@@ -33,20 +33,26 @@ function isInfOrNaN(a: bigint): boolean {
   return (a & EXP_MASK) === EXP_MASK;
 }
 
-/** RNE sum of two finite doubles; undefined on overflow. */
-function addFast(x: number, y: number, s: FloatStatus): bigint | undefined {
+// ---- host-double fast paths --------------------------------------------------------------------
+// Each takes finite doubles and rounds to nearest-even; it returns the result (setting NX in `s` when
+// inexact) or undefined, with `s` untouched, when the exact path must decide. The bit-pattern operations
+// below use them, and so can callers holding doubles already (RISC-V's D helpers read f registers as
+// doubles), so that the common case costs no BigInt.
+
+/** RNE x + y of finite doubles; undefined on overflow. */
+export function f64AddFast(x: number, y: number, s: FloatStatus): number | undefined {
   const r = x + y;
   if (r === Infinity || r === -Infinity) return undefined;
   const err = Math.abs(x) >= Math.abs(y) ? y - (r - x) : x - (r - y);
   if (err !== 0) s.flags |= NX;
-  return f64ToBits(r);
+  return r;
 }
 
 /** a + b. */
 export function f64Add(a: bigint, b: bigint, s: FloatStatus): bigint {
   if (s.rm === RNE && !isInfOrNaN(a) && !isInfOrNaN(b)) {
-    const r = addFast(f64FromBits(a), f64FromBits(b), s);
-    if (r !== undefined) return r;
+    const r = f64AddFast(f64FromBits(a), f64FromBits(b), s);
+    if (r !== undefined) return f64ToBits(r);
   }
   return core.add(F64, a, b, s);
 }
@@ -54,14 +60,14 @@ export function f64Add(a: bigint, b: bigint, s: FloatStatus): bigint {
 /** a − b. */
 export function f64Sub(a: bigint, b: bigint, s: FloatStatus): bigint {
   if (s.rm === RNE && !isInfOrNaN(a) && !isInfOrNaN(b)) {
-    const r = addFast(f64FromBits(a), -f64FromBits(b), s);
-    if (r !== undefined) return r;
+    const r = f64AddFast(f64FromBits(a), -f64FromBits(b), s);
+    if (r !== undefined) return f64ToBits(r);
   }
   return core.sub(F64, a, b, s);
 }
 
-/** RNE product of two finite doubles, with NX, when no underflow/overflow is possible; else undefined. */
-function mulFast(x: number, y: number, s: FloatStatus): number | undefined {
+/** RNE x × y of finite doubles, with NX, when no underflow/overflow is possible; else undefined. */
+export function f64MulFast(x: number, y: number, s: FloatStatus): number | undefined {
   const p = x * y;
   if (p === 0) return x === 0 || y === 0 ? p : undefined; // else underflowed to zero
   const m = Math.abs(p);
@@ -77,38 +83,47 @@ function mulFast(x: number, y: number, s: FloatStatus): number | undefined {
 /** a × b. */
 export function f64Mul(a: bigint, b: bigint, s: FloatStatus): bigint {
   if (s.rm === RNE && !isInfOrNaN(a) && !isInfOrNaN(b)) {
-    const p = mulFast(f64FromBits(a), f64FromBits(b), s);
+    const p = f64MulFast(f64FromBits(a), f64FromBits(b), s);
     if (p !== undefined) return f64ToBits(p);
   }
   return core.mul(F64, a, b, s);
 }
 
+/** RNE x ÷ y of finite doubles when the result is normal and exactness can be decided; else undefined. */
+export function f64DivFast(x: number, y: number, s: FloatStatus): number | undefined {
+  if (y === 0) return undefined;
+  const q = x / y;
+  if (x === 0) return q;
+  const m = Math.abs(q);
+  if (m > MIN_NORMAL && m !== Infinity && Math.abs(x) >= MIN_EXACT_CHECK) {
+    if (!(productIsExact(q, y) && q * y === x)) s.flags |= NX;
+    return q;
+  }
+  return undefined;
+}
+
 /** a ÷ b. */
 export function f64Div(a: bigint, b: bigint, s: FloatStatus): bigint {
   if (s.rm === RNE && !isInfOrNaN(a) && !isInfOrNaN(b)) {
-    const x = f64FromBits(a), y = f64FromBits(b);
-    if (y !== 0) {
-      const q = x / y;
-      if (x === 0) return f64ToBits(q);
-      const m = Math.abs(q);
-      if (m > MIN_NORMAL && m !== Infinity && Math.abs(x) >= MIN_EXACT_CHECK) {
-        if (!(productIsExact(q, y) && q * y === x)) s.flags |= NX;
-        return f64ToBits(q);
-      }
-    }
+    const q = f64DivFast(f64FromBits(a), f64FromBits(b), s);
+    if (q !== undefined) return f64ToBits(q);
   }
   return core.div(F64, a, b, s);
+}
+
+/** RNE √x of a finite double, when x is positive and not tiny; else undefined. */
+export function f64SqrtFast(x: number, s: FloatStatus): number | undefined {
+  if (!(x >= MIN_EXACT_CHECK)) return undefined;
+  const q = Math.sqrt(x);
+  if (!(productIsExact(q, q) && q * q === x)) s.flags |= NX;
+  return q;
 }
 
 /** √a. */
 export function f64Sqrt(a: bigint, s: FloatStatus): bigint {
   if (s.rm === RNE && a < EXP_MASK) { // positive, finite (sign clear, exponent not all ones)
-    const x = f64FromBits(a);
-    if (x >= MIN_EXACT_CHECK) {
-      const q = Math.sqrt(x);
-      if (!(productIsExact(q, q) && q * q === x)) s.flags |= NX;
-      return f64ToBits(q);
-    }
+    const q = f64SqrtFast(f64FromBits(a), s);
+    if (q !== undefined) return f64ToBits(q);
   }
   return core.sqrt(F64, a, s);
 }
@@ -123,7 +138,7 @@ const FMA_MIN = 2 ** -900, FMA_MAX = 2 ** 995;
  * Round-to-odd is emulated from the exact error of the RN sum. The sum is exact iff both additions are.
  * Undefined when an operand or the result leaves the range where no step can underflow or overflow.
  */
-function mulAddFast(x: number, y: number, z: number, negProduct: boolean, s: FloatStatus): bigint | undefined {
+function mulAddFast(x: number, y: number, z: number, negProduct: boolean, s: FloatStatus): number | undefined {
   const ax = Math.abs(x), ay = Math.abs(y), az = Math.abs(z);
   if (ax > FMA_MAX || ay > FMA_MAX || az > FMA_MAX || az < FMA_MIN) return undefined;
   let ph = x * y;
@@ -141,7 +156,22 @@ function mulAddFast(x: number, y: number, z: number, negProduct: boolean, s: Flo
   if (ar < FMA_MIN || ar === Infinity) return undefined;
   const e2 = Math.abs(th) >= Math.abs(v) ? v - (r - th) : th - (r - v);
   if (e !== 0 || e2 !== 0) s.flags |= NX;
-  return f64ToBits(r);
+  return r;
+}
+
+/** RNE (±x × y) + z (z already negated for fmsub/fnmadd) of finite doubles; undefined when the exact path must decide. */
+export function f64MulAddFast(x: number, y: number, z: number, negProduct: boolean, s: FloatStatus): number | undefined {
+  if (x === 0 || y === 0) {
+    // Exact zero product: the result is the (exact, correctly signed) sum of ±0 and z.
+    const p = x * y;
+    return f64AddFast(negProduct ? -p : p, z, s);
+  }
+  if (z === 0) {
+    // Nothing to add: a single rounding of the product.
+    const p = f64MulFast(x, y, s);
+    return p === undefined ? undefined : negProduct ? -p : p;
+  }
+  return mulAddFast(x, y, z, negProduct, s);
 }
 
 /**
@@ -151,22 +181,9 @@ function mulAddFast(x: number, y: number, z: number, negProduct: boolean, s: Flo
 export function f64MulAdd(a: bigint, b: bigint, c: bigint, negProduct: boolean, negAddend: boolean,
   s: FloatStatus): bigint {
   if (s.rm === RNE && !isInfOrNaN(a) && !isInfOrNaN(b) && !isInfOrNaN(c)) {
-    const x = f64FromBits(a), y = f64FromBits(b);
-    let z = f64FromBits(c);
-    if (negAddend) z = -z;
-    if (x === 0 || y === 0) {
-      // Exact zero product: the result is the (exact, correctly signed) sum of ±0 and z.
-      const p = x * y;
-      const r = addFast(negProduct ? -p : p, z, s);
-      if (r !== undefined) return r;
-    } else if (z === 0) {
-      // Nothing to add: a single rounding of the product.
-      const p = mulFast(x, y, s);
-      if (p !== undefined) return f64ToBits(negProduct ? -p : p);
-    } else {
-      const r = mulAddFast(x, y, z, negProduct, s);
-      if (r !== undefined) return r;
-    }
+    const z = f64FromBits(c);
+    const r = f64MulAddFast(f64FromBits(a), f64FromBits(b), negAddend ? -z : z, negProduct, s);
+    if (r !== undefined) return f64ToBits(r);
   }
   return core.mulAdd(F64, a, b, c, negProduct, negAddend, s);
 }

@@ -14,4 +14,5 @@ export {
 export {
   f64Add, f64Sub, f64Mul, f64Div, f64Sqrt, f64MulAdd, f64Min, f64Max, f64Eq, f64Lt, f64Le, f64Classify,
   f64ToI32, f64ToU32, f64ToI64, f64ToU64, i32ToF64, u32ToF64, i64ToF64, u64ToF64, f32ToF64, f64ToF32,
+  f64AddFast, f64MulFast, f64DivFast, f64SqrtFast, f64MulAddFast,
 } from './f64.js';

@@ -123,6 +123,8 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
 
   readonly env = new ArrayBuffer(RISCV_ENV_SIZE);
   readonly envI32 = new Int32Array(this.env);
+  /** env as doubles (the f registers, read by the D helpers: see fpu-helper.ts). */
+  readonly envF64 = new Float64Array(this.env);
   readonly envView = new DataView(this.env);
   readonly isa: RiscvIsa;
   readonly xlen: 32 | 64;

@@ -7,11 +7,15 @@
  */
 import { CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, type HelperInfo, type TcgType } from '../../tcg/ir.js';
 import * as sf from '../../fpu/index.js';
-import { ENV_FFLAGS } from './cpu-state.js';
+import { ENV_FFLAGS, fOffset } from './cpu-state.js';
 
-/** What the FP helpers need from the CPU: env as int32 words (fflags lives there). */
+/**
+ * What the FP helpers need from the CPU: env as int32 words (fflags lives there) and, for the
+ * register-operand D helpers, as doubles (the f registers are 8-aligned).
+ */
 export interface RiscvFpuCpu {
   readonly envI32: Int32Array;
+  readonly envF64?: Float64Array;
 }
 
 const BOX = 0xffffffff00000000n;
@@ -64,8 +68,88 @@ const binD = (n: string, f: D2): HelperInfo =>
   def(n, [I64, I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint, rm: number) =>
     run(cpu, rm, (s) => f(a, b, s)));
 
+// ---- D operations on register numbers ----------------------------------------------------------
+// Passing f registers by value costs two BigInt conversions per operand and one per result, more than the
+// operation itself. These helpers take register numbers instead, read the registers from env as doubles
+// and, in the common case (round to nearest-even, finite operands, a result the host-double fast path can
+// decide: see src/fpu/f64.ts), never touch a BigInt. They read and write TCG globals (the f registers), so
+// backends write cached registers back before the call and reload them after (flags 0).
+
+const F0 = fOffset(0) >> 3;
+const RNE = 0;
+const M32 = 0xffffffffn;
+
+function fbits(I: Int32Array, r: number): bigint {
+  const w = (F0 + r) << 1;
+  return (BigInt(I[w + 1]! >>> 0) << 32n) | BigInt(I[w]! >>> 0);
+}
+
+function setFbits(I: Int32Array, r: number, v: bigint): void {
+  const w = (F0 + r) << 1;
+  I[w] = Number(v & M32) | 0;
+  I[w + 1] = Number((v >> 32n) & M32) | 0;
+}
+
+/** The fast path's result written to f[rd] with its flags; false (nothing changed) if it declined. */
+function fastDone(cpu: RiscvFpuCpu, F: Float64Array, rd: number, r: number | undefined): boolean {
+  if (r === undefined) return false;
+  F[F0 + rd] = r;
+  if (st.flags) cpu.envI32[FFLAGS_IDX] = (cpu.envI32[FFLAGS_IDX]! | st.flags) & 0x1f;
+  return true;
+}
+
+type DFast2 = (x: number, y: number, s: sf.FloatStatus) => number | undefined;
+
+const regBinD = (n: string, fast: DFast2, negY: boolean, exact: D2): HelperInfo =>
+  ({ name: n, args: [I32, I32, I32, I32], flags: 0, fn: (cpu: RiscvFpuCpu, rd: number, rs1: number, rs2: number, rm: number): void => {
+    const F = cpu.envF64;
+    if (F !== undefined && rm === RNE) {
+      const x = F[F0 + rs1]!, y = F[F0 + rs2]!;
+      // x - x is 0 exactly for finite x (NaN and ±∞ give NaN).
+      if (x - x === 0 && y - y === 0) {
+        st.flags = 0;
+        if (fastDone(cpu, F, rd, fast(x, negY ? -y : y, st))) return;
+      }
+    }
+    const I = cpu.envI32;
+    setFbits(I, rd, run(cpu, rm, (s) => exact(fbits(I, rs1), fbits(I, rs2), s)));
+  } });
+
 /** fadd/fsub/fmul/fdiv/fmin/fmax (a, b, rm) for singles and doubles. */
 export const FH = {
+  /** D operations on register numbers (rd, rs1, rs2[, rs3], rm[, op]); see above. */
+  fadd_d_r: regBinD('fadd_d_r', sf.f64AddFast, false, sf.f64Add),
+  fsub_d_r: regBinD('fsub_d_r', sf.f64AddFast, true, sf.f64Sub),
+  fmul_d_r: regBinD('fmul_d_r', sf.f64MulFast, false, sf.f64Mul),
+  fdiv_d_r: regBinD('fdiv_d_r', sf.f64DivFast, false, sf.f64Div),
+  fsqrt_d_r: { name: 'fsqrt_d_r', args: [I32, I32, I32], flags: 0,
+    fn: (cpu: RiscvFpuCpu, rd: number, rs1: number, rm: number): void => {
+      const F = cpu.envF64;
+      if (F !== undefined && rm === RNE) {
+        const x = F[F0 + rs1]!;
+        if (x - x === 0) {
+          st.flags = 0;
+          if (fastDone(cpu, F, rd, sf.f64SqrtFast(x, st))) return;
+        }
+      }
+      const I = cpu.envI32;
+      setFbits(I, rd, run(cpu, rm, (s) => sf.f64Sqrt(fbits(I, rs1), s)));
+    } } satisfies HelperInfo,
+  fmadd_d_r: { name: 'fmadd_d_r', args: [I32, I32, I32, I32, I32, I32], flags: 0,
+    fn: (cpu: RiscvFpuCpu, rd: number, rs1: number, rs2: number, rs3: number, rm: number, op: number): void => {
+      const F = cpu.envF64;
+      const negP = (op & 1) !== 0, negA = (op & 2) !== 0;
+      if (F !== undefined && rm === RNE) {
+        const x = F[F0 + rs1]!, y = F[F0 + rs2]!, z = F[F0 + rs3]!;
+        if (x - x === 0 && y - y === 0 && z - z === 0) {
+          st.flags = 0;
+          if (fastDone(cpu, F, rd, sf.f64MulAddFast(x, y, negA ? -z : z, negP, st))) return;
+        }
+      }
+      const I = cpu.envI32;
+      setFbits(I, rd, run(cpu, rm, (s) => sf.f64MulAdd(fbits(I, rs1), fbits(I, rs2), fbits(I, rs3), negP, negA, s)));
+    } } satisfies HelperInfo,
+
   fadd_s: binS('fadd_s', sf.f32Add), fsub_s: binS('fsub_s', sf.f32Sub),
   fmul_s: binS('fmul_s', sf.f32Mul), fdiv_s: binS('fdiv_s', sf.f32Div),
   fmin_s: binS('fmin_s', sf.f32Min), fmax_s: binS('fmax_s', sf.f32Max),

@@ -5,21 +5,21 @@
 import type { TransFn } from '../disas-context.js';
 import { FH } from '../fpu-helper.js';
 import {
-  fcvtFromInt, fcvtToInt, fload, fma, fpNoRm, fpRm, fpToGpr, fsgnj, fstore, requireFpu, markFsDirty,
+  fcvtFromInt, fcvtToInt, fload, fmaRegD, fpNoRm, fpRm, fpRmRegD, fpToGpr, fsgnj, fstore, requireFpu, markFsDirty,
 } from './rvf.js';
 
 export const TRANS_RVD: Record<string, TransFn> = {
   fld: fload('D', false),
   fsd: fstore('D', false),
-  fmadd_d: fma('D', FH.fmadd_d, 0),
-  fmsub_d: fma('D', FH.fmadd_d, 2),
-  fnmsub_d: fma('D', FH.fmadd_d, 1),
-  fnmadd_d: fma('D', FH.fmadd_d, 3),
-  fadd_d: fpRm('D', FH.fadd_d, 2),
-  fsub_d: fpRm('D', FH.fsub_d, 2),
-  fmul_d: fpRm('D', FH.fmul_d, 2),
-  fdiv_d: fpRm('D', FH.fdiv_d, 2),
-  fsqrt_d: fpRm('D', FH.fsqrt_d, 1),
+  fmadd_d: fmaRegD(FH.fmadd_d_r, 0),
+  fmsub_d: fmaRegD(FH.fmadd_d_r, 2),
+  fnmsub_d: fmaRegD(FH.fmadd_d_r, 1),
+  fnmadd_d: fmaRegD(FH.fmadd_d_r, 3),
+  fadd_d: fpRmRegD(FH.fadd_d_r, 2),
+  fsub_d: fpRmRegD(FH.fsub_d_r, 2),
+  fmul_d: fpRmRegD(FH.fmul_d_r, 2),
+  fdiv_d: fpRmRegD(FH.fdiv_d_r, 2),
+  fsqrt_d: fpRmRegD(FH.fsqrt_d_r, 1),
   fsgnj_d: fsgnj('D', false, 0),
   fsgnjn_d: fsgnj('D', false, 1),
   fsgnjx_d: fsgnj('D', false, 2),

@@ -69,6 +69,34 @@ export function fpRm(ext: 'F' | 'D', h: HelperInfo, nsrc: 1 | 2): TransFn {
   };
 }
 
+/**
+ * D operations whose helper takes register numbers and reads/writes the f registers itself (see
+ * fpu-helper.ts `fadd_d_r`…): no 64-bit values cross the call, so the common case needs no BigInt.
+ */
+export function fpRmRegD(h: HelperInfo, nsrc: 1 | 2): TransFn {
+  return (dc, a) => {
+    if (!requireFpu(dc) || !dc.hasExt('D') || !rmValid(a.rm!)) return false;
+    const rm = genRm(dc, a.rm!);
+    const r = (n: number): Temp => dc.tcg.constI32(n);
+    if (nsrc === 2) dc.call(h, null, r(a.rd!), r(a.rs1!), r(a.rs2!), rm);
+    else dc.call(h, null, r(a.rd!), r(a.rs1!), rm);
+    markFsDirty(dc);
+    return true;
+  };
+}
+
+/** Fused multiply-add on register numbers (see {@link fpRmRegD}); `op` as {@link fma}. */
+export function fmaRegD(h: HelperInfo, op: number): TransFn {
+  return (dc, a) => {
+    if (!requireFpu(dc) || !dc.hasExt('D') || !rmValid(a.rm!)) return false;
+    const rm = genRm(dc, a.rm!);
+    const r = (n: number): Temp => dc.tcg.constI32(n);
+    dc.call(h, null, r(a.rd!), r(a.rs1!), r(a.rs2!), r(a.rs3!), rm, r(op));
+    markFsDirty(dc);
+    return true;
+  };
+}
+
 /** fmin/fmax: rd = helper(rs1, rs2) with rm unused. */
 export function fpNoRm(ext: 'F' | 'D', h: HelperInfo): TransFn {
   return (dc, a) => {
