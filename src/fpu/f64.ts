@@ -27,6 +27,8 @@ const MIN_NORMAL = 2 ** -1022;
 const MIN_EXACT_CHECK = 2 ** -1021;
 const EXP_MASK = 0x7ff0000000000000n;
 const RNE = RoundingMode.RNE;
+/** Products below this keep TwoProduct's partial products finite (they exceed |p| by at most 2^-25). */
+const PRODUCT_EQ_MAX = 2 ** 1000;
 const NX = FloatFlag.NX;
 
 function isInfOrNaN(a: bigint): boolean {
@@ -72,7 +74,7 @@ export function f64MulFast(x: number, y: number, s: FloatStatus): number | undef
   if (p === 0) return x === 0 || y === 0 ? p : undefined; // else underflowed to zero
   const m = Math.abs(p);
   if (m <= MIN_NORMAL || m === Infinity) return undefined;
-  if (m >= PRODUCT_ERR_MIN && Math.abs(x) <= SPLIT_MAX && Math.abs(y) <= SPLIT_MAX) {
+  if (m >= PRODUCT_ERR_MIN && m <= PRODUCT_EQ_MAX && Math.abs(x) <= SPLIT_MAX && Math.abs(y) <= SPLIT_MAX) {
     if (productError(x, y, p) !== 0) s.flags |= NX;
   } else if (!productIsExact(x, y)) {
     s.flags |= NX;
@@ -96,10 +98,22 @@ export function f64DivFast(x: number, y: number, s: FloatStatus): number | undef
   if (x === 0) return q;
   const m = Math.abs(q);
   if (m > MIN_NORMAL && m !== Infinity && Math.abs(x) >= MIN_EXACT_CHECK) {
-    if (!(productIsExact(q, y) && q * y === x)) s.flags |= NX;
+    if (!productEquals(q, y, x)) s.flags |= NX;
     return q;
   }
   return undefined;
+}
+
+/** True when the exact product q × y (finite, in the normal range) equals the double x. */
+function productEquals(q: number, y: number, x: number): boolean {
+  const p = q * y;
+  // In TwoProduct's range: q × y = p + error exactly, and equals x iff p is x and nothing is left over.
+  // (Below 2^1000 the partial products of the split halves cannot overflow either.)
+  const ap = Math.abs(p);
+  if (Math.abs(q) <= SPLIT_MAX && Math.abs(y) <= SPLIT_MAX && ap >= PRODUCT_ERR_MIN && ap <= PRODUCT_EQ_MAX) {
+    return p === x && productError(q, y, p) === 0;
+  }
+  return productIsExact(q, y) && p === x;
 }
 
 /** a ÷ b. */
@@ -115,7 +129,7 @@ export function f64Div(a: bigint, b: bigint, s: FloatStatus): bigint {
 export function f64SqrtFast(x: number, s: FloatStatus): number | undefined {
   if (!(x >= MIN_EXACT_CHECK)) return undefined;
   const q = Math.sqrt(x);
-  if (!(productIsExact(q, q) && q * q === x)) s.flags |= NX;
+  if (!productEquals(q, q, x)) s.flags |= NX;
   return q;
 }
 

@@ -127,6 +127,18 @@ describe('overflow in each rounding mode', () => {
   });
 });
 
+describe('exact products and quotients next to the largest double', () => {
+  // TwoProduct's split halves can multiply past the largest double when the product is near it: the
+  // fast paths must not read that overflow as an inexact result.
+  const D_TWO32 = 0x41f0000000000000n; // 2^32
+  const D_MAX_OVER_2_32 = 0x7defffffffffffffn; // MAX / 2^32, exactly
+  it('MAX / 2^32 × 2^32 and −MAX ÷ 2^32 are exact', () => {
+    expect(run(RNE, (s) => sf.f64Mul(D_MAX_OVER_2_32, D_TWO32, s))).toEqual([D_MAX, 0]);
+    expect(run(RNE, (s) => sf.f64Div(D_MAX | (1n << 63n), D_TWO32, s))).toEqual([D_MAX_OVER_2_32 | (1n << 63n), 0]);
+    expect(run(RNE, (s) => sf.f64Div(D_MAX, D_MAX_OVER_2_32, s))).toEqual([D_TWO32, 0]);
+  });
+});
+
 describe('fused multiply-add', () => {
   it('exact cancellation gives +0 (−0 in RDN) with no flags', () => {
     const M15 = 0xc1700000; // −15
