@@ -9,10 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createVirtMachine, type RiscvVirtMachine } from '../../src/hw/riscv/virt.js';
 import { defineBoard } from '../../src/hw/core/board.js';
-import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from '../../src/hw/core/sysbus.js';
-import { IrqLine } from '../../src/hw/core/irq.js';
-import { MemoryRegion } from '../../src/memory/region.js';
-import { defineType } from '../../src/qom/index.js';
+import { defineIrqRegister } from '../helpers/irq-register.js';
 import type { HaltEvent, IrqEvent, Machine } from '../../src/machine/machine.js';
 import { bne, code, csrrs, j, li, sw, X } from './rv-asm.js';
 
@@ -132,19 +129,7 @@ describe('irq and halt events (virt, irq-wfi fixture)', () => {
 });
 
 /** A register whose bit 0 is the level of its IRQ output. */
-class LevelReg extends SysBusDevice {
-  readonly line = new IrqLine(undefined, 'level-reg.irq');
-  readonly region = MemoryRegion.io(this, 'level-reg', 0x10, {
-    read: () => +this.line.level,
-    write: (_a, v) => this.line.set(Number(v) & 1),
-  });
-  protected override onInit(): void {
-    this.initMmio(this.region);
-    this.initIrq(this.line);
-  }
-}
-const TYPE_LEVEL_REG = 'test-irq-event-level-reg';
-defineType({ name: TYPE_LEVEL_REG, parent: TYPE_SYS_BUS_DEVICE, instance: LevelReg });
+const TYPE_LEVEL_REG = defineIrqRegister('test-irq-event-level-reg', { size: 0x10, region: 'level-reg' });
 
 describe('irq events on a defineBoard machine without a PLIC', () => {
   it("report the device line (source = the hart it drives) before the hart's MEIP", () => {

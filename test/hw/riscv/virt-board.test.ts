@@ -11,32 +11,17 @@ import {
   createVirtMachine, RISCV_VIRT_BOARD, virtBoardSpec, VirtMachineError,
 } from '../../../src/hw/riscv/virt.js';
 import { BoardError, defineBoard, type BoardSpec } from '../../../src/hw/core/board.js';
+import { defineIrqRegister } from '../../helpers/irq-register.js';
 import { Fdt, parseFdt } from '../../../src/hw/core/fdt.js';
-import { SysBusDevice, TYPE_SYS_BUS_DEVICE } from '../../../src/hw/core/sysbus.js';
-import { IrqLine } from '../../../src/hw/core/irq.js';
-import { MemoryRegion } from '../../../src/memory/region.js';
-import { defineType } from '../../../src/qom/index.js';
 import type { IrqEvent } from '../../../src/machine/machine.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../fixtures/riscv/${name}`, import.meta.url)));
 const GREETING = 'Hello from softboard\n';
 
 /** A user device: one register whose bit 0 is its IRQ level. */
-class Gpio extends SysBusDevice {
-  readonly line = new IrqLine(undefined, 'gpio.irq');
-  readonly region = MemoryRegion.io(this, 'acme-gpio', 0x100, {
-    read: () => +this.line.level,
-    write: (_a, v) => this.line.set(Number(v) & 1),
-  });
-  protected override onInit(): void {
-    this.initMmio(this.region);
-    this.initIrq(this.line);
-  }
-}
-const TYPE_GPIO = 'test-virt-board-gpio';
-defineType({
-  name: TYPE_GPIO, parent: TYPE_SYS_BUS_DEVICE, instance: Gpio,
-  classInit: (k) => { k['fdt'] = { name: 'gpio', compatible: ['acme,gpio'], props: { 'gpio-controller': [], '#gpio-cells': 2 } }; },
+const TYPE_GPIO = defineIrqRegister('test-virt-board-gpio', {
+  size: 0x100, region: 'acme-gpio',
+  classData: { fdt: { name: 'gpio', compatible: ['acme,gpio'], props: { 'gpio-controller': [], '#gpio-cells': 2 } } },
 });
 
 describe('the virt board as data', () => {
