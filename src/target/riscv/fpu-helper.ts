@@ -115,8 +115,44 @@ const regBinD = (n: string, fast: DFast2, negY: boolean, exact: D2): HelperInfo 
     setFbits(I, rd, run(cpu, rm, (s) => exact(fbits(I, rs1), fbits(I, rs2), s)));
   } });
 
-/** fadd/fsub/fmul/fdiv/fmin/fmax (a, b, rm) for singles and doubles. */
+// Singles on register numbers: the low word of the f register when the high word is all ones (the NaN
+// box), else the canonical NaN (QEMU check_nanbox_s); results are boxed. src/fpu's binary32 operations
+// already work on number bit patterns, so no BigInt is involved at all.
+function fS(I: Int32Array, r: number): number {
+  const w = (F0 + r) << 1;
+  return I[w + 1] === -1 ? I[w]! >>> 0 : CANON_NAN_S;
+}
+
+function setFS(I: Int32Array, r: number, v: number): void {
+  const w = (F0 + r) << 1;
+  I[w] = v | 0;
+  I[w + 1] = -1;
+}
+
+const regBinS = (n: string, f: S2): HelperInfo =>
+  ({ name: n, args: [I32, I32, I32, I32], flags: 0, fn: (cpu: RiscvFpuCpu, rd: number, rs1: number, rs2: number, rm: number): void => {
+    const I = cpu.envI32;
+    setFS(I, rd, run(cpu, rm, (s) => f(fS(I, rs1), fS(I, rs2), s)));
+  } });
+
+/** The F/D helpers: arithmetic on register numbers, the rest on register values. */
 export const FH = {
+  /** F operations on register numbers (rd, rs1, rs2[, rs3], rm[, op]); see above. */
+  fadd_s_r: regBinS('fadd_s_r', sf.f32Add),
+  fsub_s_r: regBinS('fsub_s_r', sf.f32Sub),
+  fmul_s_r: regBinS('fmul_s_r', sf.f32Mul),
+  fdiv_s_r: regBinS('fdiv_s_r', sf.f32Div),
+  fsqrt_s_r: { name: 'fsqrt_s_r', args: [I32, I32, I32], flags: 0,
+    fn: (cpu: RiscvFpuCpu, rd: number, rs1: number, rm: number): void => {
+      const I = cpu.envI32;
+      setFS(I, rd, run(cpu, rm, (s) => sf.f32Sqrt(fS(I, rs1), s)));
+    } } satisfies HelperInfo,
+  fmadd_s_r: { name: 'fmadd_s_r', args: [I32, I32, I32, I32, I32, I32], flags: 0,
+    fn: (cpu: RiscvFpuCpu, rd: number, rs1: number, rs2: number, rs3: number, rm: number, op: number): void => {
+      const I = cpu.envI32;
+      setFS(I, rd, run(cpu, rm, (s) => sf.f32MulAdd(fS(I, rs1), fS(I, rs2), fS(I, rs3), (op & 1) !== 0, (op & 2) !== 0, s)));
+    } } satisfies HelperInfo,
+
   /** D operations on register numbers (rd, rs1, rs2[, rs3], rm[, op]); see above. */
   fadd_d_r: regBinD('fadd_d_r', sf.f64AddFast, false, sf.f64Add),
   fsub_d_r: regBinD('fsub_d_r', sf.f64AddFast, true, sf.f64Sub),
@@ -150,25 +186,9 @@ export const FH = {
       setFbits(I, rd, run(cpu, rm, (s) => sf.f64MulAdd(fbits(I, rs1), fbits(I, rs2), fbits(I, rs3), negP, negA, s)));
     } } satisfies HelperInfo,
 
-  fadd_s: binS('fadd_s', sf.f32Add), fsub_s: binS('fsub_s', sf.f32Sub),
-  fmul_s: binS('fmul_s', sf.f32Mul), fdiv_s: binS('fdiv_s', sf.f32Div),
+  // min/max by value (rm unused)
   fmin_s: binS('fmin_s', sf.f32Min), fmax_s: binS('fmax_s', sf.f32Max),
-  fadd_d: binD('fadd_d', sf.f64Add), fsub_d: binD('fsub_d', sf.f64Sub),
-  fmul_d: binD('fmul_d', sf.f64Mul), fdiv_d: binD('fdiv_d', sf.f64Div),
   fmin_d: binD('fmin_d', sf.f64Min), fmax_d: binD('fmax_d', sf.f64Max),
-
-  fsqrt_s: def('fsqrt_s', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
-    boxS(run(cpu, rm, (s) => sf.f32Sqrt(unboxS(a), s)))),
-  fsqrt_d: def('fsqrt_d', [I64, I32], I64, (cpu: RiscvFpuCpu, a: bigint, rm: number) =>
-    run(cpu, rm, (s) => sf.f64Sqrt(a, s))),
-
-  /** Fused multiply-add; `op` bit 0 = negate product, bit 1 = negate addend. */
-  fmadd_s: def('fmadd_s', [I64, I64, I64, I32, I32], I64,
-    (cpu: RiscvFpuCpu, a: bigint, b: bigint, c: bigint, rm: number, op: number) =>
-      boxS(run(cpu, rm, (s) => sf.f32MulAdd(unboxS(a), unboxS(b), unboxS(c), (op & 1) !== 0, (op & 2) !== 0, s)))),
-  fmadd_d: def('fmadd_d', [I64, I64, I64, I32, I32], I64,
-    (cpu: RiscvFpuCpu, a: bigint, b: bigint, c: bigint, rm: number, op: number) =>
-      run(cpu, rm, (s) => sf.f64MulAdd(a, b, c, (op & 1) !== 0, (op & 2) !== 0, s))),
 
   // comparisons and classification → integer results
   feq_s: def('feq_s', [I64, I64], I64, (cpu: RiscvFpuCpu, a: bigint, b: bigint) =>

@@ -5,21 +5,21 @@
 import type { TransFn } from '../disas-context.js';
 import { FH } from '../fpu-helper.js';
 import {
-  fcvtFromInt, fcvtToInt, fload, fmaRegD, fpNoRm, fpRm, fpRmRegD, fpToGpr, fsgnj, fstore, requireFpu, markFsDirty,
+  fcvtFromInt, fcvtToInt, fload, fmaReg, fpNoRm, fpRm, fpRmReg, fpToGpr, fsgnj, fstore, requireFpu, markFsDirty,
 } from './rvf.js';
 
 export const TRANS_RVD: Record<string, TransFn> = {
   fld: fload('D', false),
   fsd: fstore('D', false),
-  fmadd_d: fmaRegD(FH.fmadd_d_r, 0),
-  fmsub_d: fmaRegD(FH.fmadd_d_r, 2),
-  fnmsub_d: fmaRegD(FH.fmadd_d_r, 1),
-  fnmadd_d: fmaRegD(FH.fmadd_d_r, 3),
-  fadd_d: fpRmRegD(FH.fadd_d_r, 2),
-  fsub_d: fpRmRegD(FH.fsub_d_r, 2),
-  fmul_d: fpRmRegD(FH.fmul_d_r, 2),
-  fdiv_d: fpRmRegD(FH.fdiv_d_r, 2),
-  fsqrt_d: fpRmRegD(FH.fsqrt_d_r, 1),
+  fmadd_d: fmaReg('D', FH.fmadd_d_r, 0),
+  fmsub_d: fmaReg('D', FH.fmadd_d_r, 2),
+  fnmsub_d: fmaReg('D', FH.fmadd_d_r, 1),
+  fnmadd_d: fmaReg('D', FH.fmadd_d_r, 3),
+  fadd_d: fpRmReg('D', FH.fadd_d_r, 2),
+  fsub_d: fpRmReg('D', FH.fsub_d_r, 2),
+  fmul_d: fpRmReg('D', FH.fmul_d_r, 2),
+  fdiv_d: fpRmReg('D', FH.fdiv_d_r, 2),
+  fsqrt_d: fpRmReg('D', FH.fsqrt_d_r, 1),
   fsgnj_d: fsgnj('D', false, 0),
   fsgnjn_d: fsgnj('D', false, 1),
   fsgnjx_d: fsgnj('D', false, 2),

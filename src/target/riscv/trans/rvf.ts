@@ -70,12 +70,12 @@ export function fpRm(ext: 'F' | 'D', h: HelperInfo, nsrc: 1 | 2): TransFn {
 }
 
 /**
- * D operations whose helper takes register numbers and reads/writes the f registers itself (see
+ * F/D operations whose helper takes register numbers and reads/writes the f registers itself (see
  * fpu-helper.ts `fadd_d_r`…): no 64-bit values cross the call, so the common case needs no BigInt.
  */
-export function fpRmRegD(h: HelperInfo, nsrc: 1 | 2): TransFn {
+export function fpRmReg(ext: 'F' | 'D', h: HelperInfo, nsrc: 1 | 2): TransFn {
   return (dc, a) => {
-    if (!requireFpu(dc) || !dc.hasExt('D') || !rmValid(a.rm!)) return false;
+    if (!requireFpu(dc) || !dc.hasExt(ext) || !rmValid(a.rm!)) return false;
     const rm = genRm(dc, a.rm!);
     const r = (n: number): Temp => dc.tcg.constI32(n);
     if (nsrc === 2) dc.call(h, null, r(a.rd!), r(a.rs1!), r(a.rs2!), rm);
@@ -85,10 +85,10 @@ export function fpRmRegD(h: HelperInfo, nsrc: 1 | 2): TransFn {
   };
 }
 
-/** Fused multiply-add on register numbers (see {@link fpRmRegD}); `op` as {@link fma}. */
-export function fmaRegD(h: HelperInfo, op: number): TransFn {
+/** Fused multiply-add family on register numbers (see {@link fpRmReg}); `op` bit 0 negates the product, bit 1 the addend. */
+export function fmaReg(ext: 'F' | 'D', h: HelperInfo, op: number): TransFn {
   return (dc, a) => {
-    if (!requireFpu(dc) || !dc.hasExt('D') || !rmValid(a.rm!)) return false;
+    if (!requireFpu(dc) || !dc.hasExt(ext) || !rmValid(a.rm!)) return false;
     const rm = genRm(dc, a.rm!);
     const r = (n: number): Temp => dc.tcg.constI32(n);
     dc.call(h, null, r(a.rd!), r(a.rs1!), r(a.rs2!), r(a.rs3!), rm, r(op));
@@ -103,18 +103,6 @@ export function fpNoRm(ext: 'F' | 'D', h: HelperInfo): TransFn {
     if (!requireFpu(dc) || !dc.hasExt(ext)) return false;
     const f = dc.g.f;
     dc.call(h, f[a.rd!]!, f[a.rs1!]!, f[a.rs2!]!, dc.tcg.constI32(0));
-    markFsDirty(dc);
-    return true;
-  };
-}
-
-/** Fused multiply-add family; `op` bit 0 negates the product, bit 1 the addend. */
-export function fma(ext: 'F' | 'D', h: HelperInfo, op: number): TransFn {
-  return (dc, a) => {
-    if (!requireFpu(dc) || !dc.hasExt(ext) || !rmValid(a.rm!)) return false;
-    const rm = genRm(dc, a.rm!);
-    const f = dc.g.f;
-    dc.call(h, f[a.rd!]!, f[a.rs1!]!, f[a.rs2!]!, f[a.rs3!]!, rm, dc.tcg.constI32(op));
     markFsDirty(dc);
     return true;
   };
@@ -215,15 +203,15 @@ export function fsgnj(ext: 'F' | 'D', single: boolean, kind: 0 | 1 | 2): TransFn
 export const TRANS_RVF: Record<string, TransFn> = {
   flw: fload('F', true),
   fsw: fstore('F', true),
-  fmadd_s: fma('F', FH.fmadd_s, 0),
-  fmsub_s: fma('F', FH.fmadd_s, 2),
-  fnmsub_s: fma('F', FH.fmadd_s, 1),
-  fnmadd_s: fma('F', FH.fmadd_s, 3),
-  fadd_s: fpRm('F', FH.fadd_s, 2),
-  fsub_s: fpRm('F', FH.fsub_s, 2),
-  fmul_s: fpRm('F', FH.fmul_s, 2),
-  fdiv_s: fpRm('F', FH.fdiv_s, 2),
-  fsqrt_s: fpRm('F', FH.fsqrt_s, 1),
+  fmadd_s: fmaReg('F', FH.fmadd_s_r, 0),
+  fmsub_s: fmaReg('F', FH.fmadd_s_r, 2),
+  fnmsub_s: fmaReg('F', FH.fmadd_s_r, 1),
+  fnmadd_s: fmaReg('F', FH.fmadd_s_r, 3),
+  fadd_s: fpRmReg('F', FH.fadd_s_r, 2),
+  fsub_s: fpRmReg('F', FH.fsub_s_r, 2),
+  fmul_s: fpRmReg('F', FH.fmul_s_r, 2),
+  fdiv_s: fpRmReg('F', FH.fdiv_s_r, 2),
+  fsqrt_s: fpRmReg('F', FH.fsqrt_s_r, 1),
   fsgnj_s: fsgnj('F', true, 0),
   fsgnjn_s: fsgnj('F', true, 1),
   fsgnjx_s: fsgnj('F', true, 2),
