@@ -1,8 +1,9 @@
 /**
  * Every guest program of test/fixtures/riscv run end to end on the virt board (`-bios none -kernel X`),
  * as test/fixtures/riscv/qemu.test.ts runs them on QEMU: the same output and exit status (the programs
- * check themselves against values computed from the spec), and the same run twice gives the same
- * instruction count, output and virtual time.
+ * check themselves against values computed from the spec) on every TCG backend (auto, closure, js, wasm)
+ * with the same instruction count on all, and the same run twice gives the same instruction count,
+ * output and virtual time.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,7 +15,11 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/riscv'
 const elfs = readdirSync(dir).filter((f) => f.endsWith('.elf')).sort();
 const is32 = (f: string): boolean => f.includes('rv32');
 
-function boot(name: string, backend: 'closure' | 'interp' = 'closure'): RiscvVirtMachine {
+type Backend = 'closure' | 'interp' | 'js' | 'wasm' | 'auto';
+/** The suite runs on every backend a machine can use (interp, the oracle, is too slow for all of it). */
+const BACKENDS: readonly Backend[] = ['auto', 'closure', 'js', 'wasm'];
+
+function boot(name: string, backend: Backend = 'closure'): RiscvVirtMachine {
   return createVirtMachine({
     arch: is32(name) ? 'riscv32' : 'riscv64', bios: 'none', backend,
     kernel: new Uint8Array(readFileSync(join(dir, name))), names: { kernel: name },
@@ -37,15 +42,21 @@ describe('fixtures on softboard', () => {
   it('covers every fixture', () => expect(elfs.length).toBeGreaterThanOrEqual(15));
 
   // isa-zb covers Zbc (clmul*) too, as QEMU 7.2's default CPU has it (and so does softboard's).
+  // Each program on every backend: the same output, status and instruction count on all of them.
   for (const name of elfs) {
-    it(`${name} prints what it should and passes`, () => {
-      const m = boot(name);
-      const r = m.run({ instructions: 20_000_000 });
-      expect(r.reason, out(m)).toBe('shutdown');
-      const exp = expectedOutput(name);
-      if (typeof exp === 'string') expect(out(m)).toBe(exp);
-      else expect(out(m)).toMatch(exp);
-      expect(m.shutdownInfo).toEqual({ kind: 'pass', status: 0 });
+    it(`${name} prints what it should and passes, with the same instruction count on ${BACKENDS.join(', ')}`, () => {
+      const counts: Record<string, number> = {};
+      for (const backend of BACKENDS) {
+        const m = boot(name, backend);
+        const r = m.run({ instructions: 20_000_000 });
+        expect(r.reason, `${backend}: ${out(m)}`).toBe('shutdown');
+        const exp = expectedOutput(name);
+        if (typeof exp === 'string') expect(out(m), backend).toBe(exp);
+        else expect(out(m), backend).toMatch(exp);
+        expect(m.shutdownInfo, backend).toEqual({ kind: 'pass', status: 0 });
+        counts[backend] = r.instructions;
+      }
+      expect(new Set(Object.values(counts)).size, JSON.stringify(counts)).toBe(1);
     });
   }
 
