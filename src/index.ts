@@ -4,7 +4,7 @@
  */
 export * from './tcg/ir.js';
 export * from './tcg/context.js';
-export type { Backend, CompiledTb, TbRuntime } from './tcg/backend/backend.js';
+export type { Backend, CompileHooks, CompiledTb, TbRuntime } from './tcg/backend/backend.js';
 export * from './util/size.js';
 export * from './util/log.js';
 export * from './util/clock.js';
