@@ -96,6 +96,8 @@ export interface TcgExecutorOptions extends SoftTlbOptions {
 
 const JC_BITS = 12;
 const JC_SIZE = 1 << JC_BITS;
+/** Jump cache slot of a pc (its low word). */
+const jcIndex = (lo: number): number => ((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & (JC_SIZE - 1);
 const PAGE_MASK = ~(TARGET_PAGE_SIZE - 1);
 const MASK32 = 0xffffffffn;
 
@@ -339,16 +341,12 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
 
   /** Finds or translates the TB for the current state (sPc*, sFlags) with `cflags`. May throw CpuLoopExit. */
   private findTb(cflags: number): TranslationBlock {
+    const hit = this.jumpCacheHit(cflags);
+    if (hit !== null) return hit;
     const lo = this.sPcLo, hi = this.sPcHi, flags = this.sFlags;
-    const j = ((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & (JC_SIZE - 1);
-    let tb: TranslationBlock | null = this.jc[j]!;
-    if (tb !== null && tb.pcLo === lo && tb.pcHi === hi && tb.flags === flags && tb.cflags === cflags && !tb.invalid) {
-      this.execStats.jumpCacheHits++;
-      return tb;
-    }
     const mmuIdx = this.ops.mmuIndexForFetch();
     const e = this.codeEntry(lo, hi, mmuIdx, false);
-    tb = null;
+    let tb: TranslationBlock | null = null;
     if (this.codeIsRam(e)) {
       const page0 = ramPageKey(this.entries[e + TLB_RAM_ID]!, this.entries[e + TLB_RAM_OFFSET]! >>> 0);
       tb = this.cache.lookup(lo, hi, flags, cflags, page0, this.page1Of);
@@ -357,16 +355,15 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
     if (tb === null) {
       tb = this.cache.generate(this.ops, this, joinAddr(lo, hi), flags, cflags, this.breakpoints.size > 0 ? this.breakpoints : null);
     }
-    if ((tb.cflags & CF_NOCACHE) === 0) this.jc[j] = tb;
+    if ((tb.cflags & CF_NOCACHE) === 0) this.jc[jcIndex(lo)] = tb;
     return tb;
   }
 
-  /** The jump cache's TB for the current state with the current cflags, or null (no hash, no translation). */
-  private jumpCacheProbe(): TranslationBlock | null {
-    this.readState();
+  /** The jump cache's TB for the state read (sPc*, sFlags) with `cflags`, or null (no hash, no translation). */
+  private jumpCacheHit(cflags: number): TranslationBlock | null {
     const lo = this.sPcLo;
-    const tb = this.jc[((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & (JC_SIZE - 1)]!;
-    if (tb !== null && tb.pcLo === lo && tb.pcHi === this.sPcHi && tb.flags === this.sFlags && tb.cflags === this.curCflags
+    const tb = this.jc[jcIndex(lo)]!;
+    if (tb !== null && tb.pcLo === lo && tb.pcHi === this.sPcHi && tb.flags === this.sFlags && tb.cflags === cflags
         && !tb.invalid) {
       this.execStats.jumpCacheHits++;
       return tb;
@@ -487,7 +484,8 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
             // QEMU's lookup_and_goto_ptr does inside generated code (helper_lookup_tb_ptr); on a miss
             // the boundary code above does the full lookup or translates.
             last = null;
-            const d = this.jumpCacheProbe();
+            this.readState();
+            const d = this.jumpCacheHit(this.curCflags);
             if (d === null || d.nbInsns > budget) break;
             tb = d;
             continue;
