@@ -87,9 +87,9 @@ import { SifivePlic, VIRT_PLIC } from '../intc/sifive-plic.js';
 import { DEFAULT_RISCV_ISA, RiscvCpu } from '../../target/riscv/cpu.js';
 import { disassemble, insnLength } from '../../target/riscv/disas.js';
 import {
-  EXCP_U_ECALL, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT,
+  IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT,
 } from '../../target/riscv/hart-state.js';
-import { formatTrapLine, mmuIndex, setIrqLine, stimerExpired } from '../../target/riscv/priv.js';
+import { deliveredCause, formatTrapLine, mmuIndex, setIrqLine, stimerExpired } from '../../target/riscv/priv.js';
 import { riscvGetPhysAddrDebug } from '../../target/riscv/mmu.js';
 
 /** A board description that cannot be built: names what and where. */
@@ -936,8 +936,7 @@ export function riscvTraceTarget(cpu: RiscvCpu): TraceTarget {
     trapCause(kind) {
       if (kind === 'exception') {
         const t = h.pendingException;
-        if (t === null) return undefined;
-        return !t.interrupt && t.cause === EXCP_U_ECALL ? EXCP_U_ECALL + h.priv : t.cause;
+        return t === null ? undefined : deliveredCause(h, t);
       }
       return Number((h.priv === 1 ? h.scause : h.mcause) & 0xffn);
     },
@@ -945,8 +944,7 @@ export function riscvTraceTarget(cpu: RiscvCpu): TraceTarget {
       if (kind === 'exception') {
         const t = h.pendingException;
         if (t === null) return formatTrapLine(h, false, 0, pc, 0n);
-        const cause = !t.interrupt && t.cause === EXCP_U_ECALL ? EXCP_U_ECALL + h.priv : t.cause;
-        return formatTrapLine(h, t.interrupt, cause, pc, t.tval);
+        return formatTrapLine(h, t.interrupt, deliveredCause(h, t), pc, t.tval);
       }
       // Interrupts are logged after delivery: the cause/epc are in the CSRs of the mode taken to.
       const s = h.priv === 1;

@@ -18,7 +18,7 @@ import {
   FS_DIRTY, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER, MIP_STIP,
   MSTATUS_FS, MSTATUS_FS_SHIFT, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV,
   MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
-  PRV_M, PRV_S, PRV_U, type Priv, type RiscvHartState,
+  PRV_M, PRV_S, PRV_U, type PendingTrap, type Priv, type RiscvHartState,
 } from './hart-state.js';
 
 // ---- MMU indexes -----------------------------------------------------------------------------------
@@ -147,6 +147,14 @@ function logTrap(h: RiscvHartState, log: Logger, async: boolean, cause: number, 
 }
 
 /**
+ * The cause code a recorded trap is delivered with: ecall is raised as one cause and named from the
+ * current mode at delivery, as QEMU does.
+ */
+export function deliveredCause(h: RiscvHartState, trap: PendingTrap): number {
+  return !trap.interrupt && trap.cause === EXCP_U_ECALL ? EXCP_U_ECALL + h.priv : trap.cause;
+}
+
+/**
  * Delivers the recorded exception or interrupt (QEMU riscv_cpu_do_interrupt): delegation to S-mode
  * through medeleg/mideleg when the hart is in S or U, xEPC = current pc, xCAUSE (interrupt bit at
  * XLEN-1), xTVAL, the xPIE/xPP/xIE stack in mstatus, new privilege, and pc = xTVEC base (+ 4 × cause for
@@ -158,9 +166,7 @@ export function riscvDoInterrupt(h: RiscvHartState, log?: Logger): void {
   if (trap === null) return;
   h.pendingException = null;
   const async = trap.interrupt;
-  let cause = trap.cause;
-  // ecall is raised as one cause and named from the mode here, as QEMU does
-  if (!async && cause === EXCP_U_ECALL) cause = EXCP_U_ECALL + h.priv;
+  const cause = deliveredCause(h, trap);
   const deleg = async ? h.mideleg : h.medeleg;
   const pc = h.getPc() & h.xlenMask;
   const tval = trap.tval & h.xlenMask;
