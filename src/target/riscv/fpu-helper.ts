@@ -40,8 +40,13 @@ function run<T>(cpu: RiscvFpuCpu, rm: number, f: (s: sf.FloatStatus) => T): T {
   st.rm = rm as sf.RoundingMode;
   st.flags = 0;
   const r = f(st);
-  if (st.flags) cpu.envI32[FFLAGS_IDX] = (cpu.envI32[FFLAGS_IDX]! | st.flags) & 0x1f;
+  accrueFlags(cpu);
   return r;
+}
+
+/** Ors the flags the last operation raised into fflags. */
+function accrueFlags(cpu: RiscvFpuCpu): void {
+  if (st.flags) cpu.envI32[FFLAGS_IDX] = (cpu.envI32[FFLAGS_IDX]! | st.flags) & 0x1f;
 }
 
 // FP helpers never touch TCG globals (f registers are passed in and returned); fflags/frm are plain
@@ -76,7 +81,7 @@ const binD = (n: string, f: D2): HelperInfo =>
 // backends write cached registers back before the call and reload them after (flags 0).
 
 const F0 = fOffset(0) >> 3;
-const RNE = 0;
+const RNE = sf.RoundingMode.RNE;
 const M32 = 0xffffffffn;
 
 function fbits(I: Int32Array, r: number): bigint {
@@ -94,7 +99,7 @@ function setFbits(I: Int32Array, r: number, v: bigint): void {
 function fastDone(cpu: RiscvFpuCpu, F: Float64Array, rd: number, r: number | undefined): boolean {
   if (r === undefined) return false;
   F[F0 + rd] = r;
-  if (st.flags) cpu.envI32[FFLAGS_IDX] = (cpu.envI32[FFLAGS_IDX]! | st.flags) & 0x1f;
+  accrueFlags(cpu);
   return true;
 }
 
