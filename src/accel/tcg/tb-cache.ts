@@ -129,6 +129,8 @@ class RetranslateShorter {
 
 /** Most remembered device-access TB limits (see TbCache.endTbAtIo). */
 const IO_LIMITS_MAX = 4096;
+/** Key of a TB start in TbCache's device-access limits. */
+const ioLimitKey = (pcLo: number, pcHi: number, flags: number): string => `${pcLo}:${pcHi}:${flags}`;
 
 /** Anything that holds TB references and must forget them on a flush (a CPU's jump cache). */
 export interface TbCacheClient {
@@ -234,7 +236,7 @@ export class TbCache {
     const mmuIdx = ops.mmuIndexForFetch();
     const e0 = tlb.codeEntry(pcLo, pcHi, mmuIdx, false);
     let maxInsns = (cflags & CF_COUNT_MASK)
-      || (this.ioLimits.size !== 0 ? this.ioLimits.get(`${pcLo}:${pcHi}:${flags}`) : undefined) || this.maxInsnsPerTb;
+      || (this.ioLimits.size !== 0 ? this.ioLimits.get(ioLimitKey(pcLo, pcHi, flags)) : undefined) || this.maxInsnsPerTb;
     if (!tlb.codeIsRam(e0)) {
       // Executing from a device: one instruction, not cached (QEMU 7.2 tb_gen_code with phys_pc == -1).
       cflags = (cflags & ~CF_COUNT_MASK) | CF_NOCACHE | 1;
@@ -397,7 +399,7 @@ export class TbCache {
    */
   endTbAtIo(tb: TranslationBlock, insn: number): void {
     if (this.ioLimits.size >= IO_LIMITS_MAX) this.ioLimits.clear();
-    this.ioLimits.set(`${tb.pcLo}:${tb.pcHi}:${tb.flags}`, insn + 1);
+    this.ioLimits.set(ioLimitKey(tb.pcLo, tb.pcHi, tb.flags), insn + 1);
     this.invalidate(tb);
   }
 
