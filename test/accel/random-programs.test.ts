@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../src/accel/tcg/tcg-cpu-ops.js';
 import { enc, Op, toBytes } from './toy/isa.js';
+import { toyInsnArb } from './toy/random-insn.js';
 import { toyMachine, type ToyMachine } from './toy/machine.js';
 import { ToyModel } from './toy/model.js';
 import type { ToyPte } from './toy/toy-cpu.js';
@@ -17,41 +18,9 @@ const CODE = BASE + 0x0fc0n; // programs straddle the first page boundary
 const HANDLER = BASE + 0x3000n;
 const DATA = BASE + 0x4000n;
 
-const reg = fc.integer({ min: 0, max: 4 });
-const anyReg = fc.integer({ min: 0, max: 7 });
-const imm = fc.integer({ min: -40, max: 40 });
-
-/** One random instruction word. r5 = CODE (never written), r6 = DATA (never written), r7 = handler's. */
-const insnArb = (progLen: number): fc.Arbitrary<number> => fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(reg, imm).map(([d, i]) => enc(Op.LI, d, 0, i)) },
-  { weight: 4, arbitrary: fc.tuple(reg, anyReg, imm).map(([d, s, i]) => enc(Op.ADD, d, s, i)) },
-  { weight: 2, arbitrary: fc.tuple(reg, anyReg).map(([d, s]) => enc(Op.XOR, d, s)) },
-  { weight: 1, arbitrary: fc.tuple(reg, fc.integer({ min: 0, max: 63 })).map(([d, i]) => enc(Op.SHL, d, 0, i)) },
-  { weight: 2, arbitrary: fc.tuple(reg, anyReg, imm).map(([d, s, i]) => enc(Op.ADDI, d, s, i)) },
-  // loads from data (any alignment, may cross into the next page) or from code
-  {
-    weight: 5,
-    arbitrary: fc.tuple(fc.constantFrom(Op.LB, Op.LW, Op.LQ, Op.LWA, Op.LHU, Op.LWBE), reg, fc.constantFrom(5, 6),
-      fc.integer({ min: -8, max: 0x1100 })).map(([o, d, s, i]) => enc(o, d, s, i)),
-  },
-  // stores into data, or into the program itself (self-modifying code)
-  {
-    weight: 5,
-    arbitrary: fc.tuple(fc.constantFrom(Op.SB, Op.SW, Op.SQ, Op.SH, Op.SWA), anyReg, fc.constantFrom(6, 6, 5),
-      fc.integer({ min: -4, max: 0x1100 })).map(([o, d, s, i]) => enc(o, d, s, s === 5 ? ((i % (progLen * 4 + 8)) + 0x100) % (progLen * 4 + 8) : i)),
-  },
-  // stores of a valid instruction word over the program
-  {
-    weight: 3,
-    arbitrary: fc.tuple(fc.integer({ min: 0, max: progLen - 1 })).map(([k]) => enc(Op.SW, 3, 5, 4 * k)),
-  },
-  { weight: 3, arbitrary: fc.tuple(reg, fc.integer({ min: -4, max: 4 })).map(([d, i]) => enc(Op.BNZ, d, 0, i)) },
-  { weight: 1, arbitrary: fc.integer({ min: -3, max: 3 }).map((i) => enc(Op.JMP, 0, 0, i)) },
-  { weight: 1, arbitrary: fc.constantFrom(enc(Op.JR, 0, 5), enc(Op.JR, 0, 5), enc(Op.JR, 0, 5), enc(Op.JR, 0, 4)) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((i) => enc(Op.RAISE, 0, 0, i)) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 0xff, enc(Op.FENCEI), enc(Op.HALT)) },
-  { weight: 1, arbitrary: fc.tuple(reg, fc.constantFrom(Op.MFEPC, Op.MFCAUSE, Op.MFTVAL)).map(([d, o]) => enc(o, d)) },
-);
+/** One random instruction word (r5 = CODE, r6 = DATA, never written; r7 = the handler's). */
+const insnArb = (progLen: number): fc.Arbitrary<number> =>
+  toyInsnArb(progLen, { rewriteProgram: true, indirectJumps: true, zeroWord: true });
 
 interface Case {
   program: number[];

@@ -11,6 +11,7 @@ import { createJsBackend, type TbFastMem } from '../../src/tcg/backend/js.js';
 import type { Backend } from '../../src/tcg/backend/backend.js';
 import { CAUSE_LOAD_BUS, enc, loadImm, Op, toBytes } from '../accel/toy/isa.js';
 import { toyMachine, type ToyMachine } from '../accel/toy/machine.js';
+import { toyInsnArb } from '../accel/toy/random-insn.js';
 
 const BASE = 0x80000000n;
 const RAM_SIZE = 0x8000;
@@ -38,31 +39,8 @@ function snapshot(m: ToyMachine): unknown {
   };
 }
 
-const reg = fc.integer({ min: 0, max: 4 });
-const anyReg = fc.integer({ min: 0, max: 7 });
-const imm = fc.integer({ min: -40, max: 40 });
-const insnArb = (n: number): fc.Arbitrary<number> => fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(reg, imm).map(([d, i]) => enc(Op.LI, d, 0, i)) },
-  { weight: 4, arbitrary: fc.tuple(reg, anyReg, imm).map(([d, s, i]) => enc(Op.ADD, d, s, i)) },
-  { weight: 2, arbitrary: fc.tuple(reg, anyReg).map(([d, s]) => enc(Op.XOR, d, s)) },
-  { weight: 1, arbitrary: fc.tuple(reg, fc.integer({ min: 0, max: 63 })).map(([d, i]) => enc(Op.SHL, d, 0, i)) },
-  { weight: 2, arbitrary: fc.tuple(reg, anyReg, imm).map(([d, s, i]) => enc(Op.ADDI, d, s, i)) },
-  {
-    weight: 5,
-    arbitrary: fc.tuple(fc.constantFrom(Op.LB, Op.LW, Op.LQ, Op.LWA, Op.LHU, Op.LWBE), reg, fc.constantFrom(5, 6),
-      fc.integer({ min: -8, max: 0x1100 })).map(([o, d, s, i]) => enc(o, d, s, i)),
-  },
-  {
-    weight: 5,
-    arbitrary: fc.tuple(fc.constantFrom(Op.SB, Op.SW, Op.SQ, Op.SH, Op.SWA), anyReg, fc.constantFrom(6, 6, 5),
-      fc.integer({ min: -4, max: 0x1100 })).map(([o, d, s, i]) => enc(o, d, s, s === 5 ? (((i % (n * 4 + 8)) + 0x100) % (n * 4 + 8)) : i)),
-  },
-  { weight: 3, arbitrary: fc.tuple(reg, fc.integer({ min: -4, max: 4 })).map(([d, i]) => enc(Op.BNZ, d, 0, i)) },
-  { weight: 1, arbitrary: fc.integer({ min: -3, max: 3 }).map((i) => enc(Op.JMP, 0, 0, i)) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 3 }).map((i) => enc(Op.RAISE, 0, 0, i)) },
-  { weight: 1, arbitrary: fc.constantFrom(0xff, enc(Op.FENCEI), enc(Op.HALT)) },
-  { weight: 1, arbitrary: fc.tuple(reg, fc.constantFrom(Op.MFEPC, Op.MFCAUSE, Op.MFTVAL)).map(([d, o]) => enc(o, d)) },
-);
+const insnArb = (n: number): fc.Arbitrary<number> =>
+  toyInsnArb(n, { rewriteProgram: false, indirectJumps: false, zeroWord: false });
 const caseArb = fc.integer({ min: 4, max: 40 }).chain((n) => fc.record({
   program: fc.array(insnArb(n), { minLength: n, maxLength: n }),
   init: fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }), { minLength: 5, maxLength: 5 }),
