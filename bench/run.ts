@@ -22,17 +22,11 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/tcg/backend/backend.js';
 import type { TcgBackendName } from '../src/hw/core/cpu.js';
 import { createVirtMachine } from '../src/hw/riscv/virt.js';
+import { BENCH_PROGRAMS } from './programs.js';
 
 // ---- programs and options ------------------------------------------------------------------------
 
-/** The benchmark programs, in table order; `rv32: false` where RV32IMAC makes no sense (no FPU). */
-const PROGRAMS = [
-  { name: 'intmix', rv32: true },
-  { name: 'memsort', rv32: true },
-  { name: 'interp', rv32: true },
-  { name: 'muldiv64', rv32: true },
-  { name: 'nbody', rv32: false },
-] as const;
+const PROGRAMS = BENCH_PROGRAMS;
 
 // The reference interpreter is the oracle, not a contender: it runs only when asked (--backend interp).
 const BACKENDS: readonly TcgBackendName[] = ['auto', 'closure', 'js', 'wasm', 'interp'];

@@ -12,29 +12,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { qemuAvailable, qemuSkipReason, runQemu, type RiscvXlen } from '../helpers/qemu.js';
+import { commandRuns } from '../helpers/tools.js';
+import { BENCH_PROGRAMS } from '../../bench/programs.js';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'riscv');
 const CROSS_CC = 'riscv64-unknown-elf-gcc';
 const HOST_CC = process.env['HOSTCC'] ?? 'cc';
 
-function runs(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ['--version'], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const haveHostCc = runs(HOST_CC);
-const haveCrossCc = runs(CROSS_CC);
+const haveHostCc = commandRuns(HOST_CC);
+const haveCrossCc = commandRuns(CROSS_CC);
 
-const programs = [
-  { name: 'intmix', rv32: true },
-  { name: 'memsort', rv32: true },
-  { name: 'interp', rv32: true },
-  { name: 'muldiv64', rv32: true },
-  { name: 'nbody', rv32: false },
-] as const;
+const programs = BENCH_PROGRAMS;
 
 const work = mkdtempSync(join(tmpdir(), 'sb-bench-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -4,20 +4,13 @@
  * hit, the pc after stepi, memory equal to the ELF bytes, registers equal to the CPU's, a watchpoint
  * and the guest's exit. Skipped when gdb-multiarch is not installed (CI installs it).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { commandRuns } from '../helpers/tools.js';
 import { startGdbServer } from '../../src/node/gdbserver.js';
 import { makeRig, type Rig } from './rig.js';
 
-function gdbAvailable(): boolean {
-  try {
-    execFileSync('gdb-multiarch', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const haveGdb = gdbAvailable();
+const haveGdb = commandRuns('gdb-multiarch');
 if (!haveGdb) console.warn('test/gdbstub/gdb.test.ts: gdb-multiarch not found, end-to-end gdb tests skipped (apt-get install gdb-multiarch)');
 
 /** Runs gdb-multiarch in batch mode against `port` (asynchronously: the server lives in this process). */

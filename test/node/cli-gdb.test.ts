@@ -6,13 +6,14 @@
  * a running guest and the CLI's own loop stays paused while it is connected. The gdb part is skipped
  * when gdb-multiarch is not installed.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { commandRuns } from '../helpers/tools.js';
 import { helpText, main, parseArgs, type CliIo } from '../../src/node/cli.js';
 import { parseElf } from '../../src/hw/core/elf.js';
 import { addi, code, j, X } from '../machine/rv-asm.js';
@@ -20,15 +21,7 @@ import { addi, code, j, X } from '../machine/rv-asm.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const hello = join(here, '../fixtures/riscv/hello.elf');
 
-function gdbAvailable(): boolean {
-  try {
-    execFileSync('gdb-multiarch', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const haveGdb = gdbAvailable();
+const haveGdb = commandRuns('gdb-multiarch');
 if (!haveGdb) console.warn('test/node/cli-gdb.test.ts: gdb-multiarch not found, end-to-end gdb tests skipped (apt-get install gdb-multiarch)');
 
 describe('CLI gdb flags', () => {
