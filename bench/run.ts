@@ -26,7 +26,6 @@ import { BENCH_PROGRAMS } from './programs.js';
 
 // ---- programs and options ------------------------------------------------------------------------
 
-const PROGRAMS = BENCH_PROGRAMS;
 
 // The reference interpreter is the oracle, not a contender: it runs only when asked (--backend interp).
 const BACKENDS: readonly TcgBackendName[] = ['auto', 'closure', 'js', 'wasm', 'interp'];
@@ -54,7 +53,7 @@ interface Options {
 
 const USAGE = `usage: npm run bench -- [options]
   --quick               small variants (seconds, for a smoke test)
-  --program <names>     only these programs (comma-separated or repeated): ${PROGRAMS.map((p) => p.name).join(', ')}
+  --program <names>     only these programs (comma-separated or repeated): ${BENCH_PROGRAMS.map((p) => p.name).join(', ')}
   --backend <names>     only these softboard backends: ${BACKENDS.join(', ')}
   --arch <rv64|rv32>    only this guest width (default both)
   --runs <n>            QEMU and native: best of n (default 3)
@@ -109,7 +108,7 @@ function parseArgs(argv: readonly string[]): Options {
       default: throw new UsageError(`unknown option '${a}'\n${USAGE}`);
     }
   }
-  const known = PROGRAMS.map((p) => p.name as string);
+  const known = BENCH_PROGRAMS.map((p) => p.name as string);
   for (const p of o.programs) if (!known.includes(p)) throw new UsageError(`unknown program '${p}' (known: ${known.join(', ')})`);
   for (const b of o.backends) if (!BACKENDS.includes(b)) throw new UsageError(`unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
   if (o.programs.length === 0) o.programs = known;
@@ -524,7 +523,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const startup = new Map<Xlen, { wallS: number; cpuS: number | null } | null>();
   const rows: Row[] = [];
   let failures = 0;
-  for (const p of PROGRAMS) {
+  for (const p of BENCH_PROGRAMS) {
     if (!o.programs.includes(p.name)) continue;
     for (const xlen of o.xlens) {
       if (xlen === 32 && !p.rv32) continue;

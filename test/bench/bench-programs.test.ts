@@ -22,7 +22,6 @@ const HOST_CC = process.env['HOSTCC'] ?? 'cc';
 const haveHostCc = commandRuns(HOST_CC);
 const haveCrossCc = commandRuns(CROSS_CC);
 
-const programs = BENCH_PROGRAMS;
 
 const work = mkdtempSync(join(tmpdir(), 'sb-bench-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -42,7 +41,7 @@ for (const xlen of [64, 32] as const) {
   const skip = !qemuAvailable(xlen);
   if (skip) console.warn(qemuSkipReason(xlen));
   describe.skipIf(skip)(`benchmark programs on QEMU (rv${xlen}, small variants)`, () => {
-    for (const p of programs.filter((q) => xlen === 64 || q.rv32)) {
+    for (const p of BENCH_PROGRAMS.filter((q) => xlen === 64 || q.rv32)) {
       const elf = join(benchDir, `${p.name}-small${xlen === 32 ? '-rv32' : ''}.elf`);
       it(`${p.name} checks itself and passes`, async () => {
         const r = await runQemu(elf, { xlen });
