@@ -24,8 +24,7 @@ import type { TcgBackendName } from '../src/hw/core/cpu.js';
 import { createVirtMachine } from '../src/hw/riscv/virt.js';
 import { BENCH_PROGRAMS } from './programs.js';
 
-// ---- programs and options ------------------------------------------------------------------------
-
+// ---- programs (bench/programs.ts) and options ----------------------------------------------------
 
 // The reference interpreter is the oracle, not a contender: it runs only when asked (--backend interp).
 const BACKENDS: readonly TcgBackendName[] = ['auto', 'closure', 'js', 'wasm', 'interp'];
