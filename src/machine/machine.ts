@@ -42,6 +42,7 @@ import { TbCache } from '../accel/tcg/tb-cache.js';
 import type { Backend } from '../tcg/backend/backend.js';
 import { AddressSpace } from '../memory/address-space.js';
 import { MemoryRegion } from '../memory/region.js';
+import type { RamAllocator } from '../memory/ram.js';
 import { createMachineRoot, type MachineRoot } from '../qom/container.js';
 import { containerGet, resolvePath, type QObject } from '../qom/object.js';
 import { Chardev } from '../chardev/char.js';
@@ -393,6 +394,11 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
   readonly nsPerInsn: number;
   /** The translated-code cache shared by every CPU of this machine. */
   readonly tbCache: TbCache;
+  /**
+   * Where boards should allocate guest RAM (`MemoryRegion.ram(…, { allocator })`): the wasm tier's
+   * memory when the backend has one, so translated wasm code reads RAM directly; undefined: anywhere.
+   */
+  readonly ramAllocator: RamAllocator | undefined;
   /** The virtual clock (`machine.clock.now`, `machine.clock.advance('10ms')`). */
   readonly clock: MachineClock;
 
@@ -427,6 +433,7 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     this.sysmem = MemoryRegion.container(this, 'system', 1n << 64n);
     this.addressSpace = new AddressSpace(this.sysmem, 'memory', { log: { guestError: (m) => this.log.guestError(m) } });
     this.tbCache = new TbCache({ backend: tcgBackend(options.backend ?? 'auto') });
+    this.ramAllocator = this.tbCache.backend.wasmTier?.memory.ramAllocator;
     // Stores through the address space (DMA, loaders, the embedder) invalidate translated code.
     this.tbCache.watchRamWrites(this.addressSpace);
     const as = this.addressSpace;

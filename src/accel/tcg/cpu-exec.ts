@@ -9,6 +9,8 @@
  */
 import type { TbRuntime } from '../../tcg/backend/backend.js';
 import { EXIT_LOOKUP, type HelperInfo } from '../../tcg/ir.js';
+import { CTL_CUR, CTL_DONE, CTL_LIMIT, CTL_RUNS, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../tcg/backend/wasm/codegen.js';
+import type { TierRuntime, WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
 import {
   CpuLoopExit, CpuLoopExitNoExc, TARGET_PAGE_SIZE, type TcgCpuOps,
@@ -88,7 +90,11 @@ export interface ExecStats {
 
 /** Options of a {@link TcgExecutor}. */
 export interface TcgExecutorOptions extends SoftTlbOptions {
-  /** The TB cache (share one between the CPUs of a machine so stores by one invalidate code of all). */
+  /**
+   * The TB cache (share one between the CPUs of a machine so stores by one invalidate code of all). If
+   * its backend has a wasm tier and env lies in the tier's memory, this CPU's TLB and control block are
+   * placed there too and its hot TBs run in wasm.
+   */
   readonly cache: TbCache;
   /** The object passed to helpers as their first argument (`TbRuntime.cpu`); default: the ops object. */
   readonly cpu?: unknown;
@@ -100,11 +106,13 @@ const JC_SIZE = 1 << JC_BITS;
 const jcIndex = (lo: number): number => ((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & (JC_SIZE - 1);
 const PAGE_MASK = ~(TARGET_PAGE_SIZE - 1);
 const MASK32 = 0xffffffffn;
+const CTL_CUR_W = CTL_CUR >> 2, CTL_DONE_W = CTL_DONE >> 2, CTL_STOP_W = CTL_STOP >> 2;
+const CTL_LIMIT_W = CTL_LIMIT >> 2, CTL_RUNS_W = CTL_RUNS >> 2;
 
 /** The per-CPU execution engine (QEMU CPUState's TCG part + cpu_exec). */
-export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, CodeWriteHandler {
+export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, CodeWriteHandler {
   readonly cpu: unknown;
-  readonly env: ArrayBuffer;
+  readonly env: ArrayBufferLike;
   readonly envI32: Int32Array;
   readonly envView: DataView;
   readonly cache: TbCache;
@@ -115,7 +123,17 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
    * interruptRequest, a forced one-instruction TB, a TLB flush, hooks or breakpoints changing), so that
    * the chained fast path tests one field per TB instead of each of them.
    */
-  private stopChain = false;
+  private get stopChain(): boolean { return this.tierCtlI32[CTL_STOP_W] !== 0; }
+  private set stopChain(v: boolean) { this.tierCtlI32[CTL_STOP_W] = v ? 1 : 0; }
+  /** The wasm tier this CPU's hot TBs run in, or null (see {@link TcgExecutorOptions.cache}). */
+  readonly tier: WasmTier | null;
+  /** TierRuntime: env's byte address in the tier memory, -1 when TBs cannot run in wasm here. */
+  readonly tierEnv: number;
+  /** TierRuntime: the control block (src/tcg/backend/wasm/codegen.ts CTL_*), also the stop flag's home. */
+  readonly tierCtl: number;
+  readonly tierCtlI32: Int32Array;
+  /** TierRuntime: set when a wasm TB was entered from the loop (the chain's end is in the control block). */
+  tierEntered = false;
   #halted = false;
   #exitRequest = false;
   #interruptRequest = true;
@@ -135,8 +153,13 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
   set interruptRequest(v: boolean) { this.#interruptRequest = v; if (v) this.stopChain = true; }
   /** Breakpoint addresses: execution stops before them; TBs never contain one after their first insn. */
   readonly breakpoints = new Set<bigint>();
+  /** The TB entered from the loop, or null between TBs (in a wasm chain the control block knows more). */
+  private curTb: TranslationBlock | null = null;
   /** The TB executing now, or null between TBs. */
-  currentTb: TranslationBlock | null = null;
+  get currentTb(): TranslationBlock | null {
+    if (this.tierEntered) return this.tier!.owner(this.tierCtlI32[CTL_CUR_W]!) as TranslationBlock;
+    return this.curTb;
+  }
   readonly execStats: ExecStats = {
     tbsExecuted: 0, chainedExits: 0, chainsLinked: 0, jumpCacheHits: 0, hashHits: 0, exceptions: 0,
     interrupts: 0, smcExits: 0, ioExits: 0,
@@ -165,13 +188,30 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
    */
   readonly fastMem: { readonly tlbEntries: Int32Array; readonly tlbBits: number; readonly ramBytes: readonly Uint8Array[] };
 
-  constructor(ops: TcgCpuOps, env: ArrayBuffer, as: TcgAddressSpace, options: TcgExecutorOptions) {
-    super(ops, as, options.cache.ram, options);
+  constructor(ops: TcgCpuOps, env: ArrayBufferLike | Int32Array, as: TcgAddressSpace, options: TcgExecutorOptions) {
+    // env as views: a CPU may keep env at an offset of a larger (wasm) memory
+    const envI32 = env instanceof Int32Array ? env : new Int32Array(env);
+    const tier = options.cache.backend.wasmTier ?? null;
+    const tierEnv = tier !== null && (options.tlbBits ?? tier.layout.tlbBits) === tier.layout.tlbBits
+      ? tier.memory.addressOf(envI32) : -1;
+    super(ops, as, options.cache.ram, tierEnv >= 0
+      ? { ...options, allocateEntries: (words) => tier!.memory.allocateI32(words, 64) }
+      : options);
+    this.tier = tierEnv >= 0 ? tier : null;
+    this.tierEnv = tierEnv;
+    if (tierEnv >= 0) {
+      this.tierCtlI32 = tier!.memory.allocateI32(CTL_SIZE >> 2, 64);
+      this.tierCtl = this.tierCtlI32.byteOffset;
+      this.tierCtlI32[CTL_TLB >> 2] = tier!.memory.addressOf(this.entries);
+    } else {
+      this.tierCtl = -1;
+      this.tierCtlI32 = new Int32Array(CTL_SIZE >> 2);
+    }
     this.fastMem = { tlbEntries: this.entries, tlbBits: this.tlbBits, ramBytes: this.ram.bytes };
     this.cpu = options.cpu ?? ops;
-    this.env = env;
-    this.envI32 = new Int32Array(env);
-    this.envView = new DataView(env);
+    this.env = envI32.buffer;
+    this.envI32 = envI32;
+    this.envView = new DataView(envI32.buffer, envI32.byteOffset, envI32.byteLength);
     this.cache = options.cache;
     this.pc64 = ops.addrType === 'i64';
     this.fastState = ops.pcEnvOffset !== undefined && typeof ops.getTbFlags === 'function';
@@ -192,7 +232,8 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
 
   /** Instructions executed so far, exact even in the middle of a TB (for devices reading a clock). */
   currentIcount(): number {
-    return this.icount + (this.currentTb !== null ? this.curInsn : 0);
+    if (this.tierEntered) return this.icount + this.tierCtlI32[CTL_DONE_W]! + this.curInsn;
+    return this.icount + (this.curTb !== null ? this.curInsn : 0);
   }
 
   // ---- hooks ---------------------------------------------------------------------------------------
@@ -458,7 +499,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       // -- run it (QEMU cpu_tb_exec), then follow chain links in a tight loop while nothing at the TB
       // boundary needs the full checks above (no hooks, breakpoints, `until`, pending exit/halt) --
       // Hooks see the TB they are about to run as `currentTb` (tracing reads it).
-      this.currentTb = tb;
+      this.curTb = tb;
       if (this.hookTb !== null) this.hookTb(tb.pc, tb.nbInsns);
       if (this.hookInsn !== null) this.hookInsn(tb.pc);
       // Chained fast path: follow links while `stopChain` stays false. Everything the boundary code above
@@ -469,14 +510,25 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
       this.stopChain = until !== undefined || this.breakpoints.size !== 0 || this.hookTb !== null || this.hookInsn !== null
         || this.#interruptRequest || this.#halted || this.#exitRequest || this.oneInsnNext;
       let runs = 0;
+      const ctl = this.tierCtlI32;
       try {
         for (;;) {
-          this.currentTb = tb;
+          this.curTb = tb;
           this.curInsn = 0;
           this.chainBarrier = false;
           runs++;
+          // A wasm TB chains while it has done at most this many instructions (the next TB then fits).
+          ctl[CTL_LIMIT_W] = Math.min(budget, 0x3fffffff) - this.cache.maxInsnsPerTb;
           const exit = tb.code(this);
-          const n = tb.nbInsns;
+          let n = tb.nbInsns;
+          if (this.tierEntered) {
+            // The chain ran in wasm: it ended in the TB named by the control block.
+            this.tierEntered = false;
+            n = ctl[CTL_DONE_W]!;
+            runs += ctl[CTL_RUNS_W]! - 1;
+            tb = this.tier!.owner(ctl[CTL_CUR_W]!) as TranslationBlock;
+            this.curTb = tb;
+          }
           this.icount += n;
           budget -= n;
           if (exit === EXIT_LOOKUP && !this.stopChain) {
@@ -502,7 +554,16 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
           tb = d;
         }
       } catch (e) {
-        this.currentTb = null;
+        if (this.tierEntered) {
+          // Thrown inside a wasm chain: completed TBs are counted in the control block.
+          this.tierEntered = false;
+          const d = ctl[CTL_DONE_W]!;
+          this.icount += d;
+          budget -= d;
+          runs += ctl[CTL_RUNS_W]! - 1;
+          tb = this.tier!.owner(ctl[CTL_CUR_W]!) as TranslationBlock;
+        }
+        this.curTb = null;
         this.execStats.tbsExecuted += runs;
         this.execStats.chainedExits += runs - 1;
         if (!(e instanceof CpuLoopExit)) throw e;
@@ -516,7 +577,7 @@ export class TcgExecutor extends SoftTlb implements TbRuntime, TbCacheClient, Co
         if (stall >= MAX_EXCEPTIONS_WITHOUT_PROGRESS) return { reason: 'stalled', instructions: this.icount - start };
         continue;
       }
-      this.currentTb = null;
+      this.curTb = null;
       this.execStats.tbsExecuted += runs;
       this.execStats.chainedExits += runs - 1;
       stall = 0;

@@ -11,6 +11,7 @@ import { optimizeIr } from '../../tcg/optimize.js';
 import type { IrFunction } from '../../tcg/context.js';
 import { TcgContext } from '../../tcg/context.js';
 import type { Backend, CompiledTb } from '../../tcg/backend/backend.js';
+import { isTierCode, type TierCode, type WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { TARGET_PAGE_SIZE, type TcgCpuOps } from './tcg-cpu-ops.js';
 import {
   joinAddr, pageKeyOffset, pageKeyRamId, RamTable, ramPageKey, TLB_ENTRY_WORDS, TLB_RAM_ID, TLB_RAM_OFFSET, type SoftTlb, type TcgRamBlock,
@@ -148,6 +149,8 @@ export class TbCache {
     tbsTranslated: 0, insnsTranslated: 0, tbCacheSize: 0, invalidations: 0, flushes: 0, retranslations: 0,
   };
   readonly backend: Backend;
+  /** The backend's wasm tier, if any (see {@link TierCode}). */
+  readonly tier: WasmTier | null;
   readonly maxTbs: number;
   readonly maxInsnsPerTb: number;
   private readonly optimize: (fn: IrFunction) => IrFunction;
@@ -165,6 +168,10 @@ export class TbCache {
 
   constructor(options: TbCacheOptions) {
     this.backend = options.backend;
+    this.tier = options.backend.wasmTier ?? null;
+    const tier = this.tier;
+    // Translated wasm code reaches RAM through the tier memory's RAM base table.
+    if (tier !== null) this.ram.onRegister = (id, bytes) => tier.memory.setRamBlock(id, bytes);
     this.optimize = options.optimize === null ? (fn) => fn : options.optimize ?? optimizeIr;
     this.maxTbs = options.maxTbs ?? 1 << 16;
     this.maxInsnsPerTb = Math.min(CF_COUNT_MASK, options.maxInsnsPerTb ?? 512);
@@ -351,7 +358,11 @@ export class TbCache {
     let made: TranslationBlock | null = null;
     const lazy = this.backend.optimizesLazily === true;
     const code = this.backend.compile(lazy ? fn : this.optimize(fn), {
-      replace: (c) => { if (made !== null) made.code = c; },
+      replace: (c) => {
+        if (made === null) return;
+        made.code = c;
+        if (this.tier !== null && isTierCode(c)) this.adoptTierTb(made, c);
+      },
       optimize: this.optimize,
     });
     this.stats.tbsTranslated++;
@@ -408,6 +419,26 @@ export class TbCache {
     if (src.jmpDest(slot) !== null || src.invalid || dst.invalid) return;
     src.setJmpDest(slot, dst);
     dst.jmpIncoming.push(src);
+    if (this.tier !== null && isTierCode(src.code) && isTierCode(dst.code)) this.tier.link(src.code.tierId, slot, dst.code);
+  }
+
+  /**
+   * A TB's code was replaced by wasm tier code: record it and mirror its chain links (both ways) in the
+   * tier's table, so wasm TBs jump to each other without returning to the loop.
+   */
+  private adoptTierTb(tb: TranslationBlock, code: TierCode): void {
+    const tier = this.tier!;
+    if (tb.invalid) { tier.release(code.tierId); return; }
+    tier.setOwner(code.tierId, tb);
+    for (let n = 0; n < 2; n++) {
+      const d = tb.jmpDest(n);
+      if (d !== null && isTierCode(d.code)) tier.link(code.tierId, n, d.code);
+    }
+    for (const src of tb.jmpIncoming) {
+      if (!isTierCode(src.code)) continue;
+      if (src.jmpDest0 === tb) tier.link(src.code.tierId, 0, code);
+      if (src.jmpDest1 === tb) tier.link(src.code.tierId, 1, code);
+    }
   }
 
   /** Removes one TB: from the hash table, its pages and every chain (QEMU tb_phys_invalidate). */
@@ -428,11 +459,13 @@ export class TbCache {
       this.removeFromPage(tb.page0, tb);
       if (tb.page1 !== -1) this.removeFromPage(tb.page1, tb);
     }
+    const tier = this.tier;
     for (const src of tb.jmpIncoming) {
-      if (src.jmpDest0 === tb) src.jmpDest0 = null;
-      if (src.jmpDest1 === tb) src.jmpDest1 = null;
+      if (src.jmpDest0 === tb) { src.jmpDest0 = null; if (tier !== null && isTierCode(src.code)) tier.link(src.code.tierId, 0, null); }
+      if (src.jmpDest1 === tb) { src.jmpDest1 = null; if (tier !== null && isTierCode(src.code)) tier.link(src.code.tierId, 1, null); }
     }
     tb.jmpIncoming = [];
+    if (tier !== null && isTierCode(tb.code)) tier.release(tb.code.tierId);
     for (let n = 0; n < 2; n++) {
       const d = tb.jmpDest(n);
       if (!d) continue;
@@ -465,7 +498,14 @@ export class TbCache {
 
   /** Forgets every TB (QEMU tb_flush): all chains, the hash table, page tracking and jump caches. */
   flush(): void {
-    for (const list of this.pages.values()) for (const tb of list) { tb.invalid = true; tb.jmpIncoming = []; tb.jmpDest0 = tb.jmpDest1 = null; }
+    const tier = this.tier;
+    for (const list of this.pages.values()) {
+      for (const tb of list) {
+        // A TB on two pages is listed twice: release its wasm number once.
+        if (tier !== null && !tb.invalid && isTierCode(tb.code)) tier.release(tb.code.tierId);
+        tb.invalid = true; tb.jmpIncoming = []; tb.jmpDest0 = tb.jmpDest1 = null;
+      }
+    }
     this.hash.clear();
     this.pages.clear();
     this.stats.tbCacheSize = 0;

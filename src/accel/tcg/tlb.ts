@@ -86,6 +86,8 @@ export class RamTable {
   readonly bytes: Uint8Array[] = [];
   readonly views: DataView[] = [];
   private readonly ids = new Map<TcgRamBlock, number>();
+  /** Called when a block gets its id (the wasm tier records where the block's bytes are). */
+  onRegister: ((id: number, bytes: Uint8Array) => void) | null = null;
 
   /** The id of `block`, registering it on first use. */
   idOf(block: TcgRamBlock): number {
@@ -97,6 +99,7 @@ export class RamTable {
       this.blocks.push(block);
       this.bytes.push(b);
       this.views.push(new DataView(b.buffer, b.byteOffset, b.byteLength));
+      this.onRegister?.(id, b);
     }
     return id;
   }
@@ -140,6 +143,12 @@ export const TLB_NOTDIRTY = 1 << 10;
 export const TLB_MMIO = 1 << 9;
 /** Tag flag: memory hooks are installed; accesses take the slow path, which reports them. */
 export const TLB_HOOK = 1 << 8;
+/** The layout the wasm tier's inline TLB check reads (src/tcg/backend/wasm/tier.ts TierTlbLayout). */
+export const TIER_TLB_LAYOUT = {
+  tlbBits: 12, tlbEntryBytes: TLB_ENTRY_WORDS * 4, tlbReadTag: TLB_READ_LO * 4, tlbWriteTag: TLB_WRITE_LO * 4,
+  tlbRamId: TLB_RAM_ID * 4, tlbRamOffset: TLB_RAM_OFFSET * 4, pageBits: TARGET_PAGE_BITS,
+} as const;
+
 /** All tag flags. */
 export const TLB_FLAGS_MASK = TLB_INVALID | TLB_NOTDIRTY | TLB_MMIO | TLB_HOOK;
 
@@ -190,6 +199,11 @@ export interface SoftTlbOptions {
    * dynamically instead, accel/tcg/cputlb.c tlb_mmu_resize_locked).
    */
   readonly tlbBits?: number;
+  /**
+   * Allocates the entry array (`words` int32s), e.g. inside a wasm memory so translated code reads the
+   * TLB directly; default: a fresh `Int32Array`.
+   */
+  readonly allocateEntries?: ((words: number) => Int32Array) | undefined;
 }
 
 /** Statistics of one soft TLB. */
@@ -240,7 +254,8 @@ export class SoftTlb {
     this.tlbBits = options.tlbBits ?? 12;
     this.tlbSize = 1 << this.tlbBits;
     this.nbMmuModes = Math.max(1, ops.nbMmuModes);
-    this.entries = new Int32Array(this.nbMmuModes * this.tlbSize * TLB_ENTRY_WORDS).fill(-1);
+    const words = this.nbMmuModes * this.tlbSize * TLB_ENTRY_WORDS;
+    this.entries = (options.allocateEntries?.(words) ?? new Int32Array(words)).fill(-1);
     this.physPages = new Array<bigint>(this.nbMmuModes * this.tlbSize).fill(-1n);
     this.bytes = ram.bytes;
     this.views = ram.views;

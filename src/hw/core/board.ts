@@ -493,7 +493,8 @@ export class BoardMachine<S extends Chardev = BufferChardev> extends Machine<S> 
     for (const m of spec.memory) {
       const base = BigInt(m.base);
       const size = parseSize(m.size);
-      const mr = m.kind === 'ram' ? MemoryRegion.ram(this, `${b}.${m.name}`, size) : MemoryRegion.rom(this, `${b}.${m.name}`, size);
+      const opts = this.ramAllocator !== undefined ? { allocator: this.ramAllocator } : {};
+      const mr = m.kind === 'ram' ? MemoryRegion.ram(this, `${b}.${m.name}`, size, opts) : MemoryRegion.rom(this, `${b}.${m.name}`, size, opts);
       claim(b, this.#ranges, { what: `${m.kind.toUpperCase()} '${m.name}'`, start: base, end: base + size });
       this.sysmem.addSubregion(base, mr);
       this.memories.set(m.name, mr);

@@ -15,7 +15,7 @@ import { EventEmitter } from 'eventemitter3';
 import { TcgExecutor, type ExecHooks, type ExecResult, type ExecStats, type ExecStopReason } from '../../accel/tcg/cpu-exec.js';
 import { TbCache, type TbCacheStats } from '../../accel/tcg/tb-cache.js';
 import type { TcgCpuOps } from '../../accel/tcg/tcg-cpu-ops.js';
-import type { TcgAddressSpace, TlbStats } from '../../accel/tcg/tlb.js';
+import { TIER_TLB_LAYOUT, type TcgAddressSpace, type TlbStats } from '../../accel/tcg/tlb.js';
 import type { IrFunction } from '../../tcg/context.js';
 import type { Backend } from '../../tcg/backend/backend.js';
 import { closureBackend } from '../../tcg/backend/closure.js';
@@ -139,7 +139,7 @@ export function tcgBackend(b: TcgBackendName | Backend): Backend {
   if (b === 'js') return createJsBackend();
   if (b === 'wasm') return createWasmBackend();
   // Hot-code tiering: closures first, TBs that run often recompiled to generated JS.
-  if (b === 'auto') return createAutoBackend();
+  if (b === 'auto') return createAutoBackend({ tierLayout: TIER_TLB_LAYOUT });
   throw new LifecycleError(`unknown TCG backend '${String(b)}': expected 'closure', 'js', 'wasm', 'auto' or 'interp'`);
 }
 
@@ -160,8 +160,21 @@ export abstract class CpuState extends Device {
   /** pc of the last breakpoint stop: the next run resumes over it. */
   #bpStopPc: bigint | null = null;
 
-  /** The CPU state translated code runs against (registers at the offsets the target's globals name). */
-  abstract readonly env: ArrayBuffer;
+  /** The buffer holding the CPU state translated code runs against (see {@link envWords}). */
+  abstract readonly env: ArrayBufferLike;
+  /**
+   * The CPU state as int32 words: registers at the byte offsets the target's globals name, from the
+   * view's start (which is not the buffer's start once env lives in a wasm memory). Undefined: all of
+   * {@link env}.
+   */
+  get envWords(): Int32Array | undefined {
+    return undefined;
+  }
+  /**
+   * Moves env into memory from `allocate(bytes)` (the wasm tier's memory), keeping its contents. Targets
+   * that support it override this; by default env stays where it is (TBs then run as closure code).
+   */
+  protected placeEnv(_allocate: (bytes: number) => Int32Array): void {}
   /** The guest model as the execution loop sees it (usually the CPU object itself). */
   protected abstract tcgOps(): TcgCpuOps;
   /** A register by name (target-defined names, e.g. 'a0', 'x5', 'pc', 'mstatus'). */
@@ -199,7 +212,10 @@ export abstract class CpuState extends Device {
     const c = this.#config;
     const cache = c.cache ?? new TbCache({ backend: tcgBackend(c.backend ?? 'closure'), optimize: c.optimize, maxTbs: c.maxTbs });
     cache.watchRamWrites(as);
-    const t = new TcgExecutor(this.tcgOps(), this.env, as, { cache, cpu: this, ...(c.tlbBits !== undefined ? { tlbBits: c.tlbBits } : {}) });
+    // With a wasm tier, env moves into the tier's memory so translated wasm code reaches it directly.
+    const tier = cache.backend.wasmTier;
+    if (tier) this.placeEnv((size) => tier.memory.allocateI32(size >> 2, 64));
+    const t = new TcgExecutor(this.tcgOps(), this.envWords ?? this.env, as, { cache, cpu: this, ...(c.tlbBits !== undefined ? { tlbBits: c.tlbBits } : {}) });
     this.#tcg = t;
     this.syncHooks();
     return t;

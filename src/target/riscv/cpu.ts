@@ -116,16 +116,34 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
   static readonly vmstate: VmStateDescription<RiscvCpu> = {
     name: TYPE_RISCV_CPU, version: 1,
     fields: [
-      { name: 'env', kind: 'u8', array: RISCV_ENV_SIZE, get: (c) => new Uint8Array(c.env) },
+      { name: 'env', kind: 'u8', array: RISCV_ENV_SIZE, get: (c) => c.envBytes },
       { name: 'hart', kind: 'struct', desc: RISCV_HART_VMSTATE },
     ],
   };
 
-  readonly env = new ArrayBuffer(RISCV_ENV_SIZE);
-  readonly envI32 = new Int32Array(this.env);
+  // env and its views: replaced together (once) when env moves into a wasm tier's memory (placeEnv).
+  env: ArrayBufferLike = new ArrayBuffer(RISCV_ENV_SIZE);
+  envI32 = new Int32Array(this.env);
   /** env as doubles (the f registers, read by the D helpers: see fpu-helper.ts). */
-  readonly envF64 = new Float64Array(this.env);
-  readonly envView = new DataView(this.env);
+  envF64 = new Float64Array(this.env);
+  envView = new DataView(this.env);
+  /** env as bytes. */
+  envBytes = new Uint8Array(this.env);
+
+  override get envWords(): Int32Array {
+    return this.envI32;
+  }
+
+  protected override placeEnv(allocate: (bytes: number) => Int32Array): void {
+    const w = allocate(RISCV_ENV_SIZE);
+    w.set(this.envI32);
+    const { buffer, byteOffset } = w;
+    this.env = buffer;
+    this.envI32 = w;
+    this.envF64 = new Float64Array(buffer, byteOffset, RISCV_ENV_SIZE >> 3);
+    this.envView = new DataView(buffer, byteOffset, RISCV_ENV_SIZE);
+    this.envBytes = new Uint8Array(buffer, byteOffset, RISCV_ENV_SIZE);
+  }
   readonly isa: RiscvIsa;
   readonly xlen: 32 | 64;
   readonly addrType: 'i32' | 'i64';
@@ -192,7 +210,7 @@ export class RiscvCpu extends CpuState implements TcgCpuOps, TranslatorCpu {
   /** Power-on reset (QEMU riscv_cpu_reset_hold): M-mode, pc = reset vector, registers zeroed. */
   override reset(): void {
     super.reset();
-    new Uint8Array(this.env).fill(0);
+    this.envBytes.fill(0);
     this.hart.reset();
     this.pc = this.resetVector;
     this.envView.setBigUint64(ENV_LOAD_RES, 0xffffffffffffffffn, true);

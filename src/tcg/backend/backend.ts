@@ -4,6 +4,7 @@
  * backend compiles an {@link IrFunction} into a {@link CompiledTb} that runs against a {@link TbRuntime}).
  */
 import type { IrFunction } from '../context.js';
+import type { WasmTier } from './wasm/tier.js';
 
 /**
  * What a compiled TB sees at run time. One per CPU; the execution loop (src/accel/tcg) implements it.
@@ -13,8 +14,8 @@ import type { IrFunction } from '../context.js';
 export interface TbRuntime {
   /** The CPU object, passed as the first argument of every helper. */
   readonly cpu: unknown;
-  /** CPU state; globals live at their byte offsets (little-endian). */
-  readonly env: ArrayBuffer;
+  /** The buffer holding CPU state (globals at their byte offsets from `envI32`'s start, little-endian). */
+  readonly env: ArrayBufferLike;
   readonly envI32: Int32Array;
   readonly envView: DataView;
   /**
@@ -63,4 +64,9 @@ export interface Backend {
    * more than it saves them) and optimizes only what it recompiles hot.
    */
   readonly optimizesLazily?: boolean;
+  /**
+   * The wasm tier whose TBs this backend may produce (src/tcg/backend/wasm/tier.ts): the execution loop
+   * then places the CPU's TLB and control block in the tier's memory and links TBs inside wasm.
+   */
+  readonly wasmTier?: WasmTier | null;
 }

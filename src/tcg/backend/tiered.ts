@@ -15,6 +15,8 @@ import type { IrFunction } from '../context.js';
 import type { Backend, CompileHooks, CompiledTb, TbRuntime } from './backend.js';
 import { closureBackend } from './closure.js';
 import { createJsBackend, JsBackendUnavailableError, jsBackendAvailable } from './js.js';
+import { createWasmTcgMemory } from './wasm/tcg-memory.js';
+import { createWasmTier, type TierTlbLayout, type WasmTier } from './wasm/tier.js';
 
 /** Options of {@link createTieredBackend}. */
 export interface TieredBackendOptions {
@@ -92,6 +94,7 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
     threshold,
     get lastHotError() { return lastHotError; },
     optimizesLazily: true,
+    wasmTier: hot !== null && 'link' in hot && 'memory' in hot ? (hot as WasmTier) : null,
     compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb {
       const coldTb = cold.compile(fn, hooks);
       stats.coldCompiles++;
@@ -121,10 +124,26 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
   return backend;
 }
 
+/** Options of {@link createAutoBackend}. */
+export interface AutoBackendOptions {
+  /**
+   * The soft TLB layout (src/accel/tcg/tlb.ts TIER_TLB_LAYOUT). With it, and where shared WebAssembly
+   * memory exists, hot TBs go to a wasm tier with its own machine memory (`wasmTier`); without it, to
+   * generated JS.
+   */
+  readonly tierLayout?: TierTlbLayout;
+  /** Cold executions before a TB is promoted (default {@link TIERED_DEFAULT_THRESHOLD}). */
+  readonly threshold?: number;
+}
+
 /**
- * The backend of `tcgBackend('auto')`: closure code first, generated JS for hot TBs where `new Function`
- * is allowed, closure code only under a Content-Security-Policy that forbids it.
+ * The backend of `tcgBackend('auto')`: closure code first; hot TBs compiled to the wasm tier where shared
+ * WebAssembly memory exists (and a TLB layout is given), else to generated JS where `new Function` is
+ * allowed, else they stay closure code (a Content-Security-Policy that forbids both).
  */
-export function createAutoBackend(): Backend {
-  return createTieredBackend();
+export function createAutoBackend(options: AutoBackendOptions = {}): TieredBackend {
+  const memory = options.tierLayout !== undefined ? createWasmTcgMemory() : null;
+  const t = options.threshold !== undefined ? { threshold: options.threshold } : {};
+  if (memory !== null) return createTieredBackend({ hot: createWasmTier(memory, options.tierLayout!), ...t });
+  return createTieredBackend(t);
 }

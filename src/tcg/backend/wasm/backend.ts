@@ -113,7 +113,7 @@ const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
  * Makes a helper trampoline: (rt, insn, ...args) → helper(rt.cpu, ...args), with i64 args made unsigned.
  * `before`/`after` run around the call (the env copies of copy mode).
  */
-function makeHelperTramp(h: HelperInfo, before: ((rt: TbRuntime) => void) | null, after: ((rt: TbRuntime) => void) | null): Tramp {
+export function makeHelperTramp(h: HelperInfo, before: ((rt: TbRuntime) => void) | null, after: ((rt: TbRuntime) => void) | null): Tramp {
   const f = h.fn;
   const wide = h.args.map((t) => t === 'i64');
   const id = (x: any): any => x;

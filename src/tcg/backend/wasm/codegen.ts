@@ -20,7 +20,7 @@
  */
 import type { IrFunction } from '../../context.js';
 import {
-  CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, Cond, EXIT_LOOKUP, MO_64, MO_SIGN, MO_SIZE,
+  CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, Cond, EXIT_LOOKUP, MO_64, MO_BE, MO_SIGN, MO_SIZE,
   type HelperInfo, type Op, type TcgType, type Temp,
 } from '../../ir.js';
 import { TcgIrError } from '../../interp.js';
@@ -79,6 +79,8 @@ export function envFootprint(fn: IrFunction): Int32Array {
 
 const P_RT = 0;
 const P_ENV = 1;
+/** Tier mode's third parameter: the byte address of the CPU's control block (see {@link TierCodegen}). */
+const P_CTL = 2;
 
 const T_LD: FuncType = { params: [ValType.EXTERNREF, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32], results: [ValType.I32] };
 const T_ST: FuncType = {
@@ -87,6 +89,52 @@ const T_ST: FuncType = {
 };
 const T_ERR: FuncType = { params: [ValType.I32], results: [] };
 const T_TB: FuncType = { params: [ValType.EXTERNREF, ValType.I32], results: [ValType.I32] };
+/** Tier mode: `tb(rt, env, ctl) -> exit`. */
+export const T_TIER_TB: FuncType = { params: [ValType.EXTERNREF, ValType.I32, ValType.I32], results: [ValType.I32] };
+
+/**
+ * The control block of one CPU in tier mode (int32 words at `ctl`), shared by the executor (JS) and
+ * the chained TBs (wasm).
+ */
+export const CTL_CUR = 0;
+/** Instructions of the TBs completed since JS entered wasm (each TB adds its count at its exit). */
+export const CTL_DONE = 4;
+/** Non-zero: do not chain (the executor's stop flag: interrupts, exit requests, flushes…). */
+export const CTL_STOP = 8;
+/** Chain only while DONE ≤ LIMIT (the executor stores its budget minus the largest TB). */
+export const CTL_LIMIT = 12;
+/** Byte address of the CPU's soft TLB entries. */
+export const CTL_TLB = 16;
+/** TBs entered since JS entered wasm. */
+export const CTL_RUNS = 20;
+/** Bytes of a control block. */
+export const CTL_SIZE = 32;
+
+/**
+ * Tier mode (./tier.ts): the TB is one function `tb(rt, env, ctl)` of a module that imports the machine's
+ * shared memory (`mem`) and chain table (`tbl`). Guest loads and stores hit the soft TLB inline (layout in
+ * src/accel/tcg/tlb.ts, passed here as numbers so this layer does not import it) and read RAM where the
+ * RAM base table says; `goto_tb n; exit_tb n+1` tail-calls table entry `2·id + n` (the linked TB, or a
+ * stub returning n+1) unless the control block says stop.
+ */
+export interface TierCodegen {
+  /** The TB's number in the tier: its chain slots are table entries 2·id and 2·id+1. */
+  readonly id: number;
+  /** Guest instructions of the TB (added to CTL_DONE at every exit). */
+  readonly nbInsns: number;
+  /** log2 of TLB entries per MMU index. */
+  readonly tlbBits: number;
+  /** Bytes per TLB entry and the byte offsets of its fields. */
+  readonly tlbEntryBytes: number;
+  readonly tlbReadTag: number;
+  readonly tlbWriteTag: number;
+  readonly tlbRamId: number;
+  readonly tlbRamOffset: number;
+  /** Byte address of the RAM base table (int32 per RAM id, -1 = not in the memory). */
+  readonly ramBaseTable: number;
+  /** Guest page bits (the TLB's page size). */
+  readonly pageBits: number;
+}
 
 const vt = (t: TcgType): ValType => (t === 'i32' ? ValType.I32 : ValType.I64);
 
@@ -153,9 +201,9 @@ function segment(fn: IrFunction): Segmentation {
   return { labelSeg, opSeg, starts, nbSegs: seg + 1, hasBackward };
 }
 
-/** Generates the wasm module of one TB. */
-export function generateTb(fn: IrFunction): GeneratedTb {
-  return new TbCodegen(fn).generate();
+/** Generates the wasm module of one TB (in tier mode when `tier` is given). */
+export function generateTb(fn: IrFunction, tier: TierCodegen | null = null): GeneratedTb {
+  return new TbCodegen(fn, tier).generate();
 }
 
 class TbCodegen {
@@ -190,13 +238,19 @@ class TbCodegen {
   private extraDepth = 0;
   private stateLocal = -1;
 
-  constructor(private readonly fn: IrFunction) {}
+  private readonly nbParams: number;
+  /** Local holding the TLB base (tier mode, TBs with guest memory accesses). */
+  private tlbLocal = -1;
+
+  constructor(private readonly fn: IrFunction, private readonly tier: TierCodegen | null = null) {
+    this.nbParams = tier ? 3 : 2;
+  }
 
   // ---- locals -------------------------------------------------------------------------------------
 
   private newLocal(t: ValType): number {
     this.locals.push(t);
-    return 2 + this.locals.length - 1;
+    return this.nbParams + this.locals.length - 1;
   }
 
   private localOf(t: Temp): number {
@@ -352,7 +406,12 @@ class TbCodegen {
       }
     }
     const mb = this.mb;
-    mb.importMemory(IMPORT_MODULE, 'mem', 0);
+    if (this.tier) {
+      mb.importSharedMemory(IMPORT_MODULE, 'mem', 1, 65536);
+      mb.importTable(IMPORT_MODULE, 'tbl', 0);
+    } else {
+      mb.importMemory(IMPORT_MODULE, 'mem', 0);
+    }
     if (ld) this.fLd = mb.importFunc(IMPORT_MODULE, 'ld', T_LD);
     if (ldq) {
       this.fLdq = mb.importFunc(IMPORT_MODULE, 'ldq', T_LD);
@@ -412,6 +471,7 @@ class TbCodegen {
     const { nbSegs, hasBackward } = this.seg;
 
     for (const g of this.usedGlobals) if (this.gLocal.has(g.id)) this.reloadGlobal(g);
+    if (this.tier) this.tierPrologue();
     if (hasBackward) {
       this.stateLocal = this.newLocal(ValType.I32);
       c.block(Opc.LOOP);
@@ -439,14 +499,11 @@ class TbCodegen {
       if (dead) return;
       dead = this.emitOp(op, insn);
     });
-    if (!dead) {
-      this.flush();
-      c.i32Const(0).op(Opc.RETURN);
-    }
+    if (!dead) this.exit(0);
     if (hasBackward) c.end();
     c.op(Opc.UNREACHABLE).end();
 
-    const f = this.mb.addFunc(T_TB, { locals: this.locals, code: c.w });
+    const f = this.mb.addFunc(this.tier ? T_TIER_TB : T_TB, { locals: this.locals, code: c.w });
     this.mb.exportFunc('tb', f);
     return {
       bytes: this.mb.encode(),
@@ -487,12 +544,10 @@ class TbCodegen {
         return false;
       }
       case 'exit_tb':
-        this.flush();
-        c.i32Const(op.c[0] ?? 0).op(Opc.RETURN);
+        this.exit(op.c[0] ?? 0);
         return true;
       case 'lookup_and_goto_ptr':
-        this.flush();
-        c.i32Const(EXIT_LOOKUP).op(Opc.RETURN);
+        this.exit(EXIT_LOOKUP);
         return true;
       case 'ld_i32': case 'ld_i64': {
         const [off = 0, memop = 0] = op.c;
@@ -532,6 +587,10 @@ class TbCodegen {
       }
       case 'qemu_ld_i32': case 'qemu_ld_i64': {
         const [memop = 0, mmu = 0] = op.c;
+        if (this.tier && (memop & MO_BE) === 0) {
+          this.tierLoad(op, insn);
+          return false;
+        }
         this.flush();
         const q = opc === 'qemu_ld_i64' && (memop & MO_SIZE) === MO_64;
         c.localGet(P_RT).i32Const(insn);
@@ -550,6 +609,10 @@ class TbCodegen {
       case 'qemu_st_i32': case 'qemu_st_i64': {
         const [memop = 0, mmu = 0] = op.c;
         const v = op.i[0]!;
+        if (this.tier && (memop & MO_BE) === 0) {
+          this.tierStore(op, insn);
+          return false;
+        }
         this.flush();
         c.localGet(P_RT).i32Const(insn);
         this.pushAddr(op.i[1]!);
@@ -584,6 +647,137 @@ class TbCodegen {
         this.emitPure(op);
         return false;
     }
+  }
+
+  // ---- tier mode --------------------------------------------------------------------------------------
+
+  private tierPrologue(): void {
+    const c = this.c, t = this.tier!;
+    // ctl.cur = id; ctl.runs++
+    c.localGet(P_CTL).i32Const(t.id).mem(Opc.I32_STORE, 2, CTL_CUR);
+    c.localGet(P_CTL).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_RUNS).i32Const(1).op(Opc.I32_ADD).mem(Opc.I32_STORE, 2, CTL_RUNS);
+    if (this.fn.ops.some((op) => op.opc.startsWith('qemu_'))) {
+      this.tlbLocal = this.newLocal(ValType.I32);
+      c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_TLB).localSet(this.tlbLocal);
+    }
+  }
+
+  /**
+   * Leaves the TB with exit value `v`: globals written back, the TB's instructions counted in CTL_DONE,
+   * and for a chain exit (1, 2) a tail call to the linked TB while the control block allows it.
+   */
+  private exit(v: number): void {
+    const c = this.c;
+    this.flush();
+    const t = this.tier;
+    if (t) {
+      const done = this.scratch('i32', 7);
+      c.localGet(P_CTL).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_DONE).i32Const(t.nbInsns).op(Opc.I32_ADD).localTee(done)
+        .mem(Opc.I32_STORE, 2, CTL_DONE);
+      if (v === 1 || v === 2) {
+        c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_STOP).op(Opc.I32_EQZ);
+        c.localGet(done).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_LIMIT).op(Opc.I32_LE_S).op(Opc.I32_AND);
+        c.block(Opc.IF);
+        c.localGet(P_RT).localGet(P_ENV).localGet(P_CTL).i32Const(2 * t.id + v - 1).returnCallIndirect(this.mb.type(T_TIER_TB));
+        c.end();
+      }
+    }
+    c.i32Const(v).op(Opc.RETURN);
+  }
+
+  /** Writes back dirty globals without forgetting that they are dirty (a path that rejoins). */
+  private flushKeep(): void {
+    for (const g of this.dirty) this.storeGlobal(g);
+  }
+
+  /**
+   * The inline soft-TLB check of a guest access (QEMU tcg_out_tlb_load): leaves the host byte address in
+   * local `host` and branches to depth `slowDepth` when the access must take the slow path (TLB miss,
+   * flagged page, misaligned or page-crossing access, RAM outside the memory). Sets `lo`/`hi` locals.
+   */
+  private tlbCheck(addr: Temp, size: number, mmu: number, write: boolean, lo: number, hi: number, host: number, slowDepth: number): void {
+    const c = this.c, t = this.tier!;
+    if (addr.type === 'i64') {
+      this.push(addr); c.op(Opc.I32_WRAP_I64).localSet(lo);
+      this.push(addr); c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64).localSet(hi);
+    } else {
+      this.push(addr); c.localSet(lo);
+      c.i32Const(0).localSet(hi);
+    }
+    const e = this.scratch('i32', 6);
+    const mmuOff = (mmu << t.tlbBits) * t.tlbEntryBytes;
+    const tag = mmuOff + (write ? t.tlbWriteTag : t.tlbReadTag);
+    // e = tlb + ((lo >>> pageBits) & mask) * entryBytes
+    c.localGet(lo).i32Const(t.pageBits).op(Opc.I32_SHR_U).i32Const((1 << t.tlbBits) - 1).op(Opc.I32_AND)
+      .i32Const(Math.log2(t.tlbEntryBytes)).op(Opc.I32_SHL).localGet(this.tlbLocal).op(Opc.I32_ADD).localSet(e);
+    // (lo & (PAGE_MASK | (size - 1))) == tag.lo && hi == tag.hi
+    c.localGet(lo).i32Const(~((1 << t.pageBits) - 1) | ((1 << size) - 1)).op(Opc.I32_AND)
+      .localGet(e).mem(Opc.I32_LOAD, 2, tag).op(Opc.I32_NE);
+    c.localGet(hi).localGet(e).mem(Opc.I32_LOAD, 2, tag + 4).op(Opc.I32_NE).op(Opc.I32_OR).brIf(slowDepth);
+    // host = ramBase[id]; RAM outside the memory (-1) takes the slow path
+    c.localGet(e).mem(Opc.I32_LOAD, 2, mmuOff + t.tlbRamId).i32Const(2).op(Opc.I32_SHL)
+      .mem(Opc.I32_LOAD, 2, t.ramBaseTable).localTee(host).i32Const(0).op(Opc.I32_LT_S).brIf(slowDepth);
+    c.localGet(host).localGet(e).mem(Opc.I32_LOAD, 2, mmuOff + t.tlbRamOffset).op(Opc.I32_ADD)
+      .localGet(lo).i32Const((1 << t.pageBits) - 1).op(Opc.I32_AND).op(Opc.I32_ADD).localSet(host);
+  }
+
+  private tierLoad(op: Op, insn: number): void {
+    const c = this.c;
+    const [memop = 0, mmu = 0] = op.c;
+    const size = memop & MO_SIZE, sign = (memop & MO_SIGN) !== 0;
+    const is64 = op.opc === 'qemu_ld_i64';
+    const lo = this.scratch('i32', 3), hi = this.scratch('i32', 4), host = this.scratch('i32', 5);
+    c.block(Opc.BLOCK, is64 ? ValType.I64 : ValType.I32);
+    c.block(Opc.BLOCK);
+    this.tlbCheck(op.i[0]!, size, mmu, false, lo, hi, host, 0);
+    c.localGet(host);
+    if (is64) {
+      c.mem(size === 0 ? (sign ? Opc.I64_LOAD8_S : Opc.I64_LOAD8_U) : size === 1 ? (sign ? Opc.I64_LOAD16_S : Opc.I64_LOAD16_U)
+        : size === 2 ? (sign ? Opc.I64_LOAD32_S : Opc.I64_LOAD32_U) : Opc.I64_LOAD, 0, 0);
+    } else {
+      c.mem(size === 0 ? (sign ? Opc.I32_LOAD8_S : Opc.I32_LOAD8_U) : size === 1 ? (sign ? Opc.I32_LOAD16_S : Opc.I32_LOAD16_U)
+        : Opc.I32_LOAD, 0, 0);
+    }
+    c.br(1);
+    c.end();
+    // slow path: exact env for a fault, then the trampoline
+    this.flushKeep();
+    const q = is64 && size === 3;
+    c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi).i32Const(memop).i32Const(mmu).call(q ? this.fLdq : this.fLd);
+    if (is64) {
+      if (q) c.op(Opc.I64_EXTEND_I32_U).globalGet(this.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
+      else c.op(sign ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
+    }
+    c.end();
+    this.set(op.o[0]!);
+  }
+
+  private tierStore(op: Op, insn: number): void {
+    const c = this.c;
+    const [memop = 0, mmu = 0] = op.c;
+    const size = memop & MO_SIZE;
+    const v = op.i[0]!;
+    const lo = this.scratch('i32', 3), hi = this.scratch('i32', 4), host = this.scratch('i32', 5);
+    c.block(Opc.BLOCK);
+    c.block(Opc.BLOCK);
+    this.tlbCheck(op.i[1]!, size, mmu, true, lo, hi, host, 0);
+    c.localGet(host);
+    this.push(v);
+    if (v.type === 'i64') c.mem(size === 0 ? Opc.I64_STORE8 : size === 1 ? Opc.I64_STORE16 : size === 2 ? Opc.I64_STORE32 : Opc.I64_STORE, 0, 0);
+    else if (size === 3) c.op(Opc.I64_EXTEND_I32_U).mem(Opc.I64_STORE, 0, 0);
+    else c.mem(size === 0 ? Opc.I32_STORE8 : size === 1 ? Opc.I32_STORE16 : Opc.I32_STORE, 0, 0);
+    c.br(1);
+    c.end();
+    this.flushKeep();
+    c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi);
+    if (v.type === 'i64') {
+      this.push(v); c.op(Opc.I32_WRAP_I64);
+      this.push(v); c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64);
+    } else {
+      this.push(v); c.i32Const(0);
+    }
+    c.i32Const(memop).i32Const(mmu).call(this.fSt);
+    c.end();
   }
 
   /** Pushes a guest address as (lo, hi) i32 halves. */

@@ -22,6 +22,8 @@ export const BLOCK_VOID = 0x40;
 export const enum Opc {
   UNREACHABLE = 0x00, NOP = 0x01, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b,
   BR = 0x0c, BR_IF = 0x0d, BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10,
+  /** Tail call through a table (the tail-call extension, in V8 since 11.2 / Node 20). */
+  RETURN_CALL_INDIRECT = 0x13,
   DROP = 0x1a, SELECT = 0x1b,
   LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, GLOBAL_GET = 0x23, GLOBAL_SET = 0x24,
   I32_LOAD = 0x28, I64_LOAD = 0x29,
@@ -178,7 +180,8 @@ export interface FuncBody {
 /** Kinds of import (spec 5.5.5). */
 type ImportDesc =
   | { kind: 'func'; type: number }
-  | { kind: 'memory'; min: number; max?: number | undefined }
+  | { kind: 'memory'; min: number; max?: number | undefined; shared?: boolean }
+  | { kind: 'table'; min: number }
   | { kind: 'global'; type: ValType; mutable: boolean };
 
 /**
@@ -216,6 +219,16 @@ export class ModuleBuilder {
   /** Imports a linear memory (memory index 0). */
   importMemory(module: string, name: string, minPages: number, maxPages?: number): void {
     this.imports.push({ module, name, desc: { kind: 'memory', min: minPages, max: maxPages } });
+  }
+
+  /** Imports a shared linear memory (memory index 0; threads extension: a maximum is required). */
+  importSharedMemory(module: string, name: string, minPages: number, maxPages: number): void {
+    this.imports.push({ module, name, desc: { kind: 'memory', min: minPages, max: maxPages, shared: true } });
+  }
+
+  /** Imports a `funcref` table (table index 0). */
+  importTable(module: string, name: string, min: number): void {
+    this.imports.push({ module, name, desc: { kind: 'table', min } });
   }
 
   /** Imports a global; returns its global index. */
@@ -270,8 +283,10 @@ export class ModuleBuilder {
           w.name(im.module).name(im.name);
           const d = im.desc;
           if (d.kind === 'func') w.u8(0x00).uleb(d.type);
+          else if (d.kind === 'table') w.u8(0x01).u8(0x70).u8(0x00).uleb(d.min);
           else if (d.kind === 'memory') {
-            if (d.max === undefined) w.u8(0x02).u8(0x00).uleb(d.min);
+            if (d.shared) w.u8(0x02).u8(0x03).uleb(d.min).uleb(d.max ?? d.min);
+            else if (d.max === undefined) w.u8(0x02).u8(0x00).uleb(d.min);
             else w.u8(0x02).u8(0x01).uleb(d.min).uleb(d.max);
           } else w.u8(0x03).u8(d.type).u8(d.mutable ? 1 : 0);
         }
@@ -353,6 +368,11 @@ export class Code {
   }
   call(func: number): this {
     this.w.u8(Opc.CALL).uleb(func);
+    return this;
+  }
+  /** `return_call_indirect` of type index `type` through table 0. */
+  returnCallIndirect(type: number): this {
+    this.w.u8(Opc.RETURN_CALL_INDIRECT).uleb(type).u8(0);
     return this;
   }
   /** `block`, `loop` or `if` with a block type (BLOCK_VOID or a value type). */
