@@ -9,7 +9,7 @@
  */
 import type { TbRuntime } from '../../tcg/backend/backend.js';
 import { EXIT_LOOKUP, type HelperInfo } from '../../tcg/ir.js';
-import { CTL_CUR, CTL_DONE, CTL_LIMIT, CTL_RUNS, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../tcg/backend/wasm/codegen.js';
+import { CTL_CUR, CTL_DONE, CTL_LIMIT, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../tcg/backend/wasm/codegen.js';
 import type { TierRuntime, WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
 import {
@@ -107,7 +107,9 @@ const jcIndex = (lo: number): number => ((lo >>> 1) ^ (lo >>> (JC_BITS + 1))) & 
 const PAGE_MASK = ~(TARGET_PAGE_SIZE - 1);
 const MASK32 = 0xffffffffn;
 const CTL_CUR_W = CTL_CUR >> 2, CTL_DONE_W = CTL_DONE >> 2, CTL_STOP_W = CTL_STOP >> 2;
-const CTL_LIMIT_W = CTL_LIMIT >> 2, CTL_RUNS_W = CTL_RUNS >> 2;
+const CTL_LIMIT_W = CTL_LIMIT >> 2;
+/** CTL_LIMIT when chaining must stop: no instruction count is below it. */
+const LIMIT_STOP = -0x80000000;
 
 /** The per-CPU execution engine (QEMU CPUState's TCG part + cpu_exec). */
 export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, CodeWriteHandler {
@@ -124,7 +126,11 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
    * the chained fast path tests one field per TB instead of each of them.
    */
   private get stopChain(): boolean { return this.tierCtlI32[CTL_STOP_W] !== 0; }
-  private set stopChain(v: boolean) { this.tierCtlI32[CTL_STOP_W] = v ? 1 : 0; }
+  private set stopChain(v: boolean) {
+    this.tierCtlI32[CTL_STOP_W] = v ? 1 : 0;
+    // Seen by a wasm chain after its next call out (the only way JS runs while it does).
+    if (v) this.tierCtlI32[CTL_LIMIT_W] = LIMIT_STOP;
+  }
   /** The wasm tier this CPU's hot TBs run in, or null (see {@link TcgExecutorOptions.cache}). */
   readonly tier: WasmTier | null;
   /** TierRuntime: env's byte address in the tier memory, -1 when TBs cannot run in wasm here. */
@@ -300,6 +306,11 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
       }
       a = stop;
     }
+  }
+
+  /** TbCacheClient: TBs were retired under a possibly running chain. */
+  stopChains(): void {
+    this.stopChain = true;
   }
 
   /** TbCacheClient: the cache was flushed. */
@@ -518,14 +529,13 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
           this.chainBarrier = false;
           runs++;
           // A wasm TB chains while it has done at most this many instructions (the next TB then fits).
-          ctl[CTL_LIMIT_W] = Math.min(budget, 0x3fffffff) - this.cache.maxInsnsPerTb;
+          ctl[CTL_LIMIT_W] = ctl[CTL_STOP_W] !== 0 ? LIMIT_STOP : Math.min(budget, 0x3fffffff) - this.cache.maxInsnsPerTb;
           const exit = tb.code(this);
           let n = tb.nbInsns;
           if (this.tierEntered) {
             // The chain ran in wasm: it ended in the TB named by the control block.
             this.tierEntered = false;
             n = ctl[CTL_DONE_W]!;
-            runs += ctl[CTL_RUNS_W]! - 1;
             tb = this.tier!.owner(ctl[CTL_CUR_W]!) as TranslationBlock;
             this.curTb = tb;
           }
@@ -560,7 +570,6 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
           const d = ctl[CTL_DONE_W]!;
           this.icount += d;
           budget -= d;
-          runs += ctl[CTL_RUNS_W]! - 1;
           tb = this.tier!.owner(ctl[CTL_CUR_W]!) as TranslationBlock;
         }
         this.curTb = null;

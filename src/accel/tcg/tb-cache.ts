@@ -137,6 +137,8 @@ const ioLimitKey = (pcLo: number, pcHi: number, flags: number): string => `${pcL
 export interface TbCacheClient {
   readonly tlb: SoftTlb;
   onTbFlush(): void;
+  /** Stop following chain links at the next TB boundary (TBs were retired under a running chain). */
+  stopChains?(): void;
 }
 
 /**
@@ -363,6 +365,8 @@ export class TbCache {
         made.code = c;
         if (this.tier !== null && isTierCode(c)) this.adoptTierTb(made, c);
       },
+      owner: () => made,
+      chain: (slot) => made?.jmpDest(slot) ?? null,
       optimize: this.optimize,
     });
     this.stats.tbsTranslated++;
@@ -428,8 +432,13 @@ export class TbCache {
    */
   private adoptTierTb(tb: TranslationBlock, code: TierCode): void {
     const tier = this.tier!;
-    if (tb.invalid) { tier.release(code.tierId); return; }
     tier.setOwner(code.tierId, tb);
+    if (tb.invalid || !tier.alive(code.tierId)) {
+      // Invalidated while queued, or a module mate was: this code never runs (nor do its mates).
+      if (!tb.invalid) this.invalidate(tb);
+      else for (const m of tier.release(code.tierId)) this.invalidate(m as TranslationBlock);
+      return;
+    }
     for (let n = 0; n < 2; n++) {
       const d = tb.jmpDest(n);
       if (d !== null && isTierCode(d.code)) tier.link(code.tierId, n, d.code);
@@ -465,7 +474,14 @@ export class TbCache {
       if (src.jmpDest1 === tb) { src.jmpDest1 = null; if (tier !== null && isTierCode(src.code)) tier.link(src.code.tierId, 1, null); }
     }
     tb.jmpIncoming = [];
-    if (tier !== null && isTierCode(tb.code)) tier.release(tb.code.tierId);
+    if (tier !== null && isTierCode(tb.code)) {
+      // TBs of its wasm module may jump to it directly: retire them too (rare: hot code rewritten).
+      const mates = tier.release(tb.code.tierId);
+      if (mates.length > 0) {
+        for (const c of this.clients) c.stopChains?.();
+        for (const m of mates) this.invalidate(m as TranslationBlock);
+      }
+    }
     for (let n = 0; n < 2; n++) {
       const d = tb.jmpDest(n);
       if (!d) continue;

@@ -27,6 +27,7 @@
  * Not emulated (and so not in the FDT): fw_cfg, the PCIe host, the platform bus, the PMU.
  * @module
  */
+import type { Backend } from '../../tcg/backend/backend.js';
 import { Fdt, parseFdt } from '../core/fdt.js';
 import { parseElf, loadElf, EM_RISCV, type ElfImage } from '../core/loader.js';
 import {
@@ -313,8 +314,12 @@ export interface VirtMachineOptions<S extends Chardev = Chardev> {
   readonly names?: { readonly bios?: string; readonly kernel?: string; readonly initrd?: string; readonly dtb?: string };
   /** The first UART's chardev (default: a new {@link BufferChardev}: `machine.serial.output`, `.feed()`). */
   readonly serial?: S;
-  /** TCG backend (default `auto`: closures first, hot code recompiled to generated JS where `new Function` is allowed; `closure`, `js`, `wasm`, or `interp`, the slow reference interpreter). */
-  readonly backend?: TcgBackendName;
+  /**
+   * TCG backend (default `auto`: closures first, hot code recompiled into the wasm tier where shared
+   * WebAssembly memory exists, else to generated JS where `new Function` is allowed; `closure`, `js`,
+   * `wasm`, or `interp`, the slow reference interpreter), or a backend object.
+   */
+  readonly backend?: TcgBackendName | Backend;
   /** Logger or logger options (`{ mask: 'guest_errors,unimp', sink }`). */
   readonly log?: Logger | LoggerOptions;
   /** Virtual ns per instruction = 2^icountShift (default 2); see src/machine/machine.ts. */

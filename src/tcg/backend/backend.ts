@@ -52,6 +52,10 @@ export interface CompileHooks {
   replace(code: CompiledTb): void;
   /** The cache's IR optimizer (for a backend that {@link Backend.optimizesLazily | optimizes lazily}). */
   optimize(fn: IrFunction): IrFunction;
+  /** The cache's object for this TB (its TranslationBlock), to match chain targets against. */
+  owner?(): unknown;
+  /** The object chain slot `slot` of this TB is linked to now, or null. */
+  chain?(slot: number): unknown;
 }
 
 /** A TCG backend: turns optimized IR into host code. */

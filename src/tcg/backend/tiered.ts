@@ -68,6 +68,8 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
     throw new RangeError(`tiered backend: threshold must be a non-negative integer, got ${threshold}`);
   }
   const stats: TieredBackendStats = { coldCompiles: 0, promotions: 0, hotFailures: 0 };
+  /** The hot backend when it is a wasm tier (batched promotion). */
+  const tier: WasmTier | null = hot !== null && 'enqueue' in hot ? (hot as WasmTier) : null;
   let lastHotError: unknown = null;
 
   /** The hot version of `fn`, or null (stay cold) when the hot backend is absent or fails. */
@@ -94,7 +96,7 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
     threshold,
     get lastHotError() { return lastHotError; },
     optimizesLazily: true,
-    wasmTier: hot !== null && 'link' in hot && 'memory' in hot ? (hot as WasmTier) : null,
+    wasmTier: tier,
     compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb {
       const coldTb = cold.compile(fn, hooks);
       stats.coldCompiles++;
@@ -102,8 +104,29 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
       // Kept only until the promotion, so that cold TBs that never get hot do not hold two codes.
       let ir: IrFunction | null = fn;
       let left = threshold;
+      let queued = false;
       const countCold: CompiledTb = (rt: TbRuntime): number => {
         if (--left >= 0) return coldTb(rt);
+        if (ir !== null && tier !== null) {
+          // The wasm tier compiles hot TBs in batches (one module, direct jumps between its TBs): queue
+          // this one and stay cold a little longer, so the rest of its loop can join the batch.
+          const opt = hooks !== undefined ? hooks.optimize(ir) : ir;
+          ir = null;
+          queued = true;
+          left = Math.max(1, threshold * 4);
+          tier.enqueue(opt, hooks, (code) => {
+            queued = false;
+            if (code !== null) stats.promotions++; else stats.hotFailures++;
+            impl = code ?? coldTb;
+            hooks?.replace(impl);
+          });
+          return coldTb(rt);
+        }
+        if (queued) {
+          // Waited long enough: compile the batch now (this TB's code is replaced by it).
+          tier!.flush();
+          if (queued) return coldTb(rt);
+        }
         if (ir !== null) {
           // Past the threshold: choose the code for this call and every later one, before running any of it.
           // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot.

@@ -10,18 +10,34 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createVirtMachine, type RiscvVirtMachine } from '../../../src/hw/riscv/virt.js';
+import { TIER_TLB_LAYOUT } from '../../../src/accel/tcg/tlb.js';
+import type { TcgBackendName } from '../../../src/hw/core/cpu.js';
+import { createAutoBackend, type TieredBackend } from '../../../src/tcg/backend/tiered.js';
+import type { WasmTier } from '../../../src/tcg/backend/wasm/tier.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/riscv');
 const elfs = readdirSync(dir).filter((f) => f.endsWith('.elf')).sort();
 const is32 = (f: string): boolean => f.includes('rv32');
 
-type Backend = 'closure' | 'interp' | 'js' | 'wasm' | 'auto';
-/** The suite runs on every backend a machine can use (interp, the oracle, is too slow for all of it). */
-const BACKENDS: readonly Backend[] = ['auto', 'closure', 'js', 'wasm'];
+type Backend = 'closure' | 'interp' | 'js' | 'wasm' | 'auto' | 'tier';
+/**
+ * The suite runs on every backend a machine can use (interp, the oracle, is too slow for all of it);
+ * `tier` is `auto` promoting every TB to the wasm tier after 2 runs, so that the fixtures' short loops,
+ * traps and device accesses all run there.
+ */
+const BACKENDS: readonly Backend[] = ['auto', 'closure', 'js', 'wasm', 'tier'];
+
+/** Wasm tiers made for `tier` runs (their statistics show the tier ran). */
+const tiers: WasmTier[] = [];
 
 function boot(name: string, backend: Backend = 'closure'): RiscvVirtMachine {
+  let b: TcgBackendName | TieredBackend = backend as TcgBackendName;
+  if (backend === 'tier') {
+    b = createAutoBackend({ tierLayout: TIER_TLB_LAYOUT, threshold: 2 });
+    if (b.wasmTier) tiers.push(b.wasmTier);
+  }
   return createVirtMachine({
-    arch: is32(name) ? 'riscv32' : 'riscv64', bios: 'none', backend,
+    arch: is32(name) ? 'riscv32' : 'riscv64', bios: 'none', backend: b,
     kernel: new Uint8Array(readFileSync(join(dir, name))), names: { kernel: name },
   });
 }
@@ -59,6 +75,14 @@ describe('fixtures on softboard', () => {
       expect(new Set(Object.values(counts)).size, JSON.stringify(counts)).toBe(1);
     });
   }
+
+  it('ran the fixtures in the wasm tier (TBs compiled there, chained inside wasm)', () => {
+    expect(tiers.length).toBeGreaterThan(0);
+    const compiled = tiers.reduce((n, t) => n + t.stats.compiles, 0);
+    expect(compiled).toBeGreaterThan(100);
+    expect(tiers.reduce((n, t) => n + t.stats.failures, 0)).toBe(0);
+    expect(tiers.reduce((n, t) => n + t.stats.directLinks, 0)).toBeGreaterThan(0);
+  });
 
   it('is deterministic: the same run twice gives the same instructions, output, time and state', () => {
     // traps arms the mtimer, takes an interrupt and sleeps in WFI: the clock warps.

@@ -24,7 +24,7 @@ import {
   type HelperInfo, type Op, type TcgType, type Temp,
 } from '../../ir.js';
 import { TcgIrError } from '../../interp.js';
-import { Code, ModuleBuilder, Opc, ValType, type FuncType } from './encoder.js';
+import { Code, ModuleBuilder, Opc, ValType, type FuncBody, type FuncType } from './encoder.js';
 
 /** Name of the import module every TB module imports from. */
 export const IMPORT_MODULE = 't';
@@ -81,6 +81,10 @@ const P_RT = 0;
 const P_ENV = 1;
 /** Tier mode's third parameter: the byte address of the CPU's control block (see {@link TierCodegen}). */
 const P_CTL = 2;
+/** Tier mode: instructions completed in this wasm run before this TB. */
+const P_DONE = 3;
+/** Tier mode: chain while DONE ≤ LIMIT (reloaded from the control block after every call out). */
+const P_LIMIT = 4;
 
 const T_LD: FuncType = { params: [ValType.EXTERNREF, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32], results: [ValType.I32] };
 const T_ST: FuncType = {
@@ -89,24 +93,30 @@ const T_ST: FuncType = {
 };
 const T_ERR: FuncType = { params: [ValType.I32], results: [] };
 const T_TB: FuncType = { params: [ValType.EXTERNREF, ValType.I32], results: [ValType.I32] };
-/** Tier mode: `tb(rt, env, ctl) -> exit`. */
-export const T_TIER_TB: FuncType = { params: [ValType.EXTERNREF, ValType.I32, ValType.I32], results: [ValType.I32] };
+/** Tier mode: `tb(rt, env, ctl, done, limit) -> exit`. */
+export const T_TIER_TB: FuncType = {
+  params: [ValType.EXTERNREF, ValType.I32, ValType.I32, ValType.I32, ValType.I32], results: [ValType.I32],
+};
 
 /**
  * The control block of one CPU in tier mode (int32 words at `ctl`), shared by the executor (JS) and
  * the chained TBs (wasm).
  */
 export const CTL_CUR = 0;
-/** Instructions of the TBs completed since JS entered wasm (each TB adds its count at its exit). */
+/**
+ * Instructions of the TBs completed since JS entered wasm; like CTL_CUR, stored before every call out
+ * of wasm (which may throw or read the clock) and at the return to JS.
+ */
 export const CTL_DONE = 4;
 /** Non-zero: do not chain (the executor's stop flag: interrupts, exit requests, flushes…). */
 export const CTL_STOP = 8;
-/** Chain only while DONE ≤ LIMIT (the executor stores its budget minus the largest TB). */
+/**
+ * Chain only while DONE ≤ LIMIT: the executor stores its budget minus the largest TB, or -2^31 when it
+ * sets CTL_STOP. TBs read it at entry from JS and again after each call out (only JS can change it).
+ */
 export const CTL_LIMIT = 12;
 /** Byte address of the CPU's soft TLB entries. */
 export const CTL_TLB = 16;
-/** TBs entered since JS entered wasm. */
-export const CTL_RUNS = 20;
 /** Bytes of a control block. */
 export const CTL_SIZE = 32;
 
@@ -134,6 +144,8 @@ export interface TierCodegen {
   readonly ramBaseTable: number;
   /** Guest page bits (the TLB's page size). */
   readonly pageBits: number;
+  /** Function index (same module) to `return_call` for chain slot 0 and 1, or -1: through the table. */
+  readonly direct?: readonly [number, number];
 }
 
 const vt = (t: TcgType): ValType => (t === 'i32' ? ValType.I32 : ValType.I64);
@@ -201,34 +213,182 @@ function segment(fn: IrFunction): Segmentation {
   return { labelSeg, opSeg, starts, nbSegs: seg + 1, hasBackward };
 }
 
+/** One TB of a tier module: its IR and tier options, `direct` naming member positions. */
+export interface TierMember {
+  readonly fn: IrFunction;
+  readonly tier: TierCodegen;
+}
+
+/** The region function: the tier signature plus the member to start with. */
+const T_REGION: FuncType = {
+  params: [ValType.EXTERNREF, ValType.I32, ValType.I32, ValType.I32, ValType.I32, ValType.I32], results: [ValType.I32],
+};
+
+/**
+ * Generates one module for a *region* of TBs (exports `tb0`, `tb1`, … in member order, each of tier
+ * signature). All members live in one function: a loop dispatching with `br_table` on the member to run,
+ * guest globals loaded into locals once at entry and kept there while the TBs chain to each other (a
+ * chain slot whose `direct` names another member), written back only when the region is left (as v86
+ * keeps x86 registers in wasm locals across its basic blocks). A jump between members is a direct
+ * branch the table cannot undo, so the tier retires the whole module when any member is invalidated.
+ */
+export function generateTierModule(members: readonly TierMember[]): { bytes: Uint8Array<ArrayBuffer>; imports: TbImports } {
+  const mb = new ModuleBuilder();
+  const im = new ImportSet();
+  for (const m of members) new TbCodegen(m.fn, m.tier, { mb, im }).scanImports();
+  im.declare(mb, true);
+  const region = new RegionCtx();
+  for (const m of members) TbCodegen.collectGlobals(m.fn, region.usedGlobals, region.writtenGlobals);
+  const regionFn = mb.addFunc(T_REGION, null);
+  const entries = members.map(() => mb.addFunc(T_TIER_TB, null));
+  const n = members.length;
+  const anyMem = members.some((m) => m.fn.ops.some((op) => op.opc.startsWith('qemu_')));
+  new TbCodegen(members[0]!.fn, members[0]!.tier, { mb, im }, region).regionPrologue(anyMem);
+  const c = region.c;
+  c.block(Opc.LOOP);
+  for (let k = 0; k <= n; k++) c.block(Opc.BLOCK);
+  c.localGet(P_NEXT).brTable(Array.from({ length: n }, (_, k) => k), n);
+  members.forEach((m, k) => {
+    c.end();
+    region.depthToDispatch = n - k;
+    region.current = k;
+    new TbCodegen(m.fn, m.tier, { mb, im }, region).emitMember();
+  });
+  c.end();
+  c.op(Opc.UNREACHABLE).end();
+  c.op(Opc.UNREACHABLE).end();
+  mb.setBody(regionFn, { locals: region.locals, code: c.w });
+  entries.forEach((f, k) => {
+    const e = new Code().localGet(P_RT).localGet(P_ENV).localGet(P_CTL).localGet(P_DONE).localGet(P_LIMIT).i32Const(k)
+      .returnCall(regionFn).end();
+    mb.setBody(f, { locals: [], code: e.w });
+    mb.exportFunc(`tb${k}`, f);
+  });
+  return { bytes: mb.encode(), imports: im.imports };
+}
+
 /** Generates the wasm module of one TB (in tier mode when `tier` is given). */
 export function generateTb(fn: IrFunction, tier: TierCodegen | null = null): GeneratedTb {
   return new TbCodegen(fn, tier).generate();
 }
 
-class TbCodegen {
-  private readonly c = new Code();
-  private readonly mb = new ModuleBuilder();
-  private readonly locals: ValType[] = [];
-  private readonly tempLocal = new Map<number, number>();
-  private readonly scratchLocal = new Map<string, number>();
+/** The imports of a module: what its TBs need, then their indexes once declared. */
+class ImportSet {
+  ld = false;
+  ldq = false;
+  st = false;
+  err = false;
+  fLd = -1;
+  fLdq = -1;
+  fSt = -1;
+  fErr = -1;
+  gHi = -1;
+  readonly helpers: HelperInfo[] = [];
+  readonly helperIndex = new Map<HelperInfo, number>();
+  private declared = false;
 
-  // imports (function indexes assigned on first use; imports must precede the TB function)
-  private readonly helpers: HelperInfo[] = [];
-  private readonly helperIndex = new Map<HelperInfo, number>();
-  private fLd = -1;
-  private fLdq = -1;
-  private fSt = -1;
-  private fErr = -1;
-  private gHi = -1;
+  /** Adds what `fn` needs. */
+  scan(fn: IrFunction, seg: Segmentation): void {
+    if (this.declared) return;
+    for (const op of fn.ops) {
+      switch (op.opc) {
+        case 'qemu_ld_i32': this.ld = true; break;
+        case 'qemu_ld_i64': if (((op.c[0] ?? 0) & MO_SIZE) === MO_64) this.ldq = true; else this.ld = true; break;
+        case 'qemu_st_i32': case 'qemu_st_i64': this.st = true; break;
+        case 'br': case 'brcond_i32': case 'brcond_i64':
+          if (op.label && seg.labelSeg[op.label.id]! < 0) this.err = true;
+          break;
+        case 'call': {
+          const h = op.helper;
+          if (!h) throw new TcgIrError('call op without helper');
+          if (!this.helperIndex.has(h)) this.helperIndex.set(h, -1);
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+
+  /** Declares the imports in `mb` (once). */
+  declare(mb: ModuleBuilder, tier: boolean): void {
+    if (this.declared) return;
+    this.declared = true;
+    const { ld, ldq, st, err } = this;
+    if (tier) {
+      mb.importSharedMemory(IMPORT_MODULE, 'mem', 1, 65536);
+      mb.importTable(IMPORT_MODULE, 'tbl', 0);
+    } else {
+      mb.importMemory(IMPORT_MODULE, 'mem', 0);
+    }
+    if (ld) this.fLd = mb.importFunc(IMPORT_MODULE, 'ld', T_LD);
+    if (ldq) {
+      this.fLdq = mb.importFunc(IMPORT_MODULE, 'ldq', T_LD);
+      this.gHi = mb.importGlobal(IMPORT_MODULE, 'hi', ValType.I32, true);
+    }
+    if (st) this.fSt = mb.importFunc(IMPORT_MODULE, 'st', T_ST);
+    if (err) this.fErr = mb.importFunc(IMPORT_MODULE, 'err', T_ERR);
+    for (const h of this.helperIndex.keys()) {
+      const t: FuncType = {
+        params: [ValType.EXTERNREF, ValType.I32, ...h.args.map(vt)],
+        results: h.ret ? [vt(h.ret)] : [],
+      };
+      this.helperIndex.set(h, mb.importFunc(IMPORT_MODULE, `h${this.helpers.length}`, t));
+      this.helpers.push(h);
+    }
+  }
+
+  /** What the backend must supply. */
+  get imports(): TbImports {
+    return { ld: this.fLd >= 0, ldq: this.fLdq >= 0, st: this.fSt >= 0, err: this.fErr >= 0, helpers: this.helpers };
+  }
+}
+
+/** A module being built for several TBs (tier mode). */
+interface SharedModule {
+  readonly mb: ModuleBuilder;
+  readonly im: ImportSet;
+}
+
+/**
+ * What the TBs of one region function share (tier mode): the code being emitted, the locals, the cached
+ * guest globals (loaded once at the region's entry, kept in locals across its TBs) and the TLB base.
+ */
+class RegionCtx {
+  readonly c = new Code();
+  readonly locals: ValType[] = [];
+  readonly scratchLocal = new Map<string, number>();
+  readonly gLocal = new Map<number, number>();
+  readonly usedGlobals: Temp[] = [];
+  readonly writtenGlobals: Temp[] = [];
+  readonly dirty = new Set<Temp>();
+  cacheGlobals = true;
+  tlbLocal = -1;
+  /** Blocks between the current member's top level and the dispatch loop. */
+  depthToDispatch = 0;
+  /** Index of the member being emitted. */
+  current = 0;
+}
+
+/** Region function parameter: the member to start with. */
+const P_NEXT = 5;
+
+class TbCodegen {
+  private readonly c: Code;
+  private readonly locals: ValType[];
+  private readonly tempLocal = new Map<number, number>();
+  private readonly scratchLocal: Map<string, number>;
+
+  // imports (declared before any function; shared by the TBs of a tier module)
+  private readonly im: ImportSet;
+  private readonly mb: ModuleBuilder;
 
   // globals cache
   /** Local caching each used global (by temp id), when caching is on. */
-  private readonly gLocal = new Map<number, number>();
-  private readonly usedGlobals: Temp[] = [];
+  private readonly gLocal: Map<number, number>;
+  private readonly usedGlobals: Temp[];
   /** Globals some op writes (flushed at sync points when dirty). */
-  private readonly writtenGlobals: Temp[] = [];
-  private readonly dirty = new Set<Temp>();
+  private readonly writtenGlobals: Temp[];
+  private readonly dirty: Set<Temp>;
   private cacheGlobals = true;
 
   // control flow
@@ -242,8 +402,22 @@ class TbCodegen {
   /** Local holding the TLB base (tier mode, TBs with guest memory accesses). */
   private tlbLocal = -1;
 
-  constructor(private readonly fn: IrFunction, private readonly tier: TierCodegen | null = null) {
-    this.nbParams = tier ? 3 : 2;
+  constructor(private readonly fn: IrFunction, private readonly tier: TierCodegen | null = null, shared: SharedModule | null = null,
+    private readonly region: RegionCtx | null = null) {
+    this.nbParams = region ? 6 : tier ? 5 : 2;
+    this.mb = shared?.mb ?? new ModuleBuilder();
+    this.im = shared?.im ?? new ImportSet();
+    this.seg = segment(fn);
+    const r = region ?? new RegionCtx();
+    this.c = r.c;
+    this.locals = r.locals;
+    this.scratchLocal = r.scratchLocal;
+    this.gLocal = r.gLocal;
+    this.usedGlobals = r.usedGlobals;
+    this.writtenGlobals = r.writtenGlobals;
+    this.dirty = r.dirty;
+    this.cacheGlobals = r.cacheGlobals;
+    this.tlbLocal = r.tlbLocal;
   }
 
   // ---- locals -------------------------------------------------------------------------------------
@@ -330,16 +504,25 @@ class TbCodegen {
   // ---- globals cache --------------------------------------------------------------------------------
 
   private planGlobals(): void {
-    const used = new Map<number, Temp>();
-    const written = new Map<number, Temp>();
-    for (const op of this.fn.ops) {
-      for (const t of op.i) if (t.kind === 'global') used.set(t.id, t);
+    TbCodegen.collectGlobals(this.fn, this.usedGlobals, this.writtenGlobals);
+    this.decideGlobalCache();
+  }
+
+  /** Adds the globals `fn` reads or writes to `used` and those it writes to `written` (no duplicates). */
+  static collectGlobals(fn: IrFunction, used: Temp[], written: Temp[]): void {
+    const u = new Set(used.map((t) => t.id)), w = new Set(written.map((t) => t.id));
+    for (const op of fn.ops) {
+      for (const t of op.i) if (t.kind === 'global' && !u.has(t.id)) { u.add(t.id); used.push(t); }
       for (const t of op.o) {
-        if (t.kind === 'global' && op.opc !== 'discard') { used.set(t.id, t); written.set(t.id, t); }
+        if (t.kind !== 'global' || op.opc === 'discard') continue;
+        if (!u.has(t.id)) { u.add(t.id); used.push(t); }
+        if (!w.has(t.id)) { w.add(t.id); written.push(t); }
       }
     }
-    this.usedGlobals.push(...used.values());
-    this.writtenGlobals.push(...written.values());
+  }
+
+  /** Caches the used globals in locals unless two overlap in env. */
+  private decideGlobalCache(): void {
     const byOffset = [...this.usedGlobals].sort((a, b) => a.offset - b.offset);
     for (let k = 1; k < byOffset.length; k++) {
       const p = byOffset[k - 1]!, q = byOffset[k]!;
@@ -386,56 +569,21 @@ class TbCodegen {
   // ---- imports --------------------------------------------------------------------------------------
 
   private planImports(): void {
-    const ops = this.fn.ops;
-    let ld = false, ldq = false, st = false, err = false;
-    for (const op of ops) {
-      switch (op.opc) {
-        case 'qemu_ld_i32': ld = true; break;
-        case 'qemu_ld_i64': if (((op.c[0] ?? 0) & MO_SIZE) === MO_64) ldq = true; else ld = true; break;
-        case 'qemu_st_i32': case 'qemu_st_i64': st = true; break;
-        case 'br': case 'brcond_i32': case 'brcond_i64':
-          if (op.label && this.seg.labelSeg[op.label.id]! < 0) err = true;
-          break;
-        case 'call': {
-          const h = op.helper;
-          if (!h) throw new TcgIrError('call op without helper');
-          if (!this.helperIndex.has(h)) this.helperIndex.set(h, -1);
-          break;
-        }
-        default: break;
-      }
-    }
-    const mb = this.mb;
-    if (this.tier) {
-      mb.importSharedMemory(IMPORT_MODULE, 'mem', 1, 65536);
-      mb.importTable(IMPORT_MODULE, 'tbl', 0);
-    } else {
-      mb.importMemory(IMPORT_MODULE, 'mem', 0);
-    }
-    if (ld) this.fLd = mb.importFunc(IMPORT_MODULE, 'ld', T_LD);
-    if (ldq) {
-      this.fLdq = mb.importFunc(IMPORT_MODULE, 'ldq', T_LD);
-      this.gHi = mb.importGlobal(IMPORT_MODULE, 'hi', ValType.I32, true);
-    }
-    if (st) this.fSt = mb.importFunc(IMPORT_MODULE, 'st', T_ST);
-    if (err) this.fErr = mb.importFunc(IMPORT_MODULE, 'err', T_ERR);
-    for (const h of this.helperIndex.keys()) {
-      const t: FuncType = {
-        params: [ValType.EXTERNREF, ValType.I32, ...h.args.map(vt)],
-        results: h.ret ? [vt(h.ret)] : [],
-      };
-      this.helperIndex.set(h, mb.importFunc(IMPORT_MODULE, `h${this.helpers.length}`, t));
-      this.helpers.push(h);
-    }
+    this.scanImports();
+    this.im.declare(this.mb, this.tier !== null);
   }
 
+  /** Adds this TB's imports to the (possibly shared) import set. */
+  scanImports(): void {
+    this.im.scan(this.fn, this.seg);
+  }
   // ---- control flow ---------------------------------------------------------------------------------
 
   /** Emits a branch to `label` from the current segment (taken unconditionally at this point). */
   private branch(labelId: number): void {
     const target = this.seg.labelSeg[labelId]!;
     if (target < 0) {
-      this.c.i32Const(labelId).call(this.fErr).op(Opc.UNREACHABLE);
+      this.c.i32Const(labelId).call(this.im.fErr).op(Opc.UNREACHABLE);
       return;
     }
     const i = this.curSeg;
@@ -463,9 +611,16 @@ class TbCodegen {
   // ---- the TB ---------------------------------------------------------------------------------------
 
   generate(): GeneratedTb {
-    const fn = this.fn;
-    this.seg = segment(fn);
     this.planImports();
+    const body = this.emitBody();
+    const f = this.mb.addFunc(this.tier ? T_TIER_TB : T_TB, body);
+    this.mb.exportFunc('tb', f);
+    return { bytes: this.mb.encode(), imports: this.im.imports, footprint: envFootprint(this.fn) };
+  }
+
+  /** The TB's function body (imports already declared). */
+  emitBody(): FuncBody {
+    const fn = this.fn;
     this.planGlobals();
     const c = this.c;
     const { nbSegs, hasBackward } = this.seg;
@@ -503,13 +658,7 @@ class TbCodegen {
     if (hasBackward) c.end();
     c.op(Opc.UNREACHABLE).end();
 
-    const f = this.mb.addFunc(this.tier ? T_TIER_TB : T_TB, { locals: this.locals, code: c.w });
-    this.mb.exportFunc('tb', f);
-    return {
-      bytes: this.mb.encode(),
-      imports: { ld: this.fLd >= 0, ldq: this.fLdq >= 0, st: this.fSt >= 0, err: this.fErr >= 0, helpers: this.helpers },
-      footprint: envFootprint(fn),
-    };
+    return { locals: this.locals, code: c.w };
   }
 
   /** Emits one op; returns true if the code after it is unreachable. */
@@ -592,13 +741,15 @@ class TbCodegen {
           return false;
         }
         this.flush();
+        if (this.tier) this.syncCtl();
         const q = opc === 'qemu_ld_i64' && (memop & MO_SIZE) === MO_64;
         c.localGet(P_RT).i32Const(insn);
         this.pushAddr(op.i[0]!);
-        c.i32Const(memop).i32Const(mmu).call(q ? this.fLdq : this.fLd);
+        c.i32Const(memop).i32Const(mmu).call(q ? this.im.fLdq : this.im.fLd);
+        if (this.tier) this.reloadLimit();
         if (opc === 'qemu_ld_i64') {
           if (q) {
-            c.op(Opc.I64_EXTEND_I32_U).globalGet(this.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
+            c.op(Opc.I64_EXTEND_I32_U).globalGet(this.im.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
           } else {
             c.op(memop & MO_SIGN ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
           }
@@ -614,6 +765,7 @@ class TbCodegen {
           return false;
         }
         this.flush();
+        if (this.tier) this.syncCtl();
         c.localGet(P_RT).i32Const(insn);
         this.pushAddr(op.i[1]!);
         if (v.type === 'i64') {
@@ -625,16 +777,19 @@ class TbCodegen {
           this.push(v);
           c.i32Const(0);
         }
-        c.i32Const(memop).i32Const(mmu).call(this.fSt);
+        c.i32Const(memop).i32Const(mmu).call(this.im.fSt);
+        if (this.tier) this.reloadLimit();
         return false;
       }
       case 'call': {
         const h = op.helper!;
         const readsOrWrites = (h.flags & (CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS)) !== (CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS);
         if (readsOrWrites) this.flush();
+        if (this.tier && readsOrWrites) this.syncCtl();
         c.localGet(P_RT).i32Const(insn);
         for (const a of op.i) this.push(a);
-        c.call(this.helperIndex.get(h)!);
+        c.call(this.im.helperIndex.get(h)!);
+        if (this.tier && readsOrWrites) this.reloadLimit();
         if ((h.flags & CALL_NO_WRITE_GLOBALS) === 0) this.reload();
         if (op.o[0]) {
           this.set(op.o[0]);
@@ -652,10 +807,7 @@ class TbCodegen {
   // ---- tier mode --------------------------------------------------------------------------------------
 
   private tierPrologue(): void {
-    const c = this.c, t = this.tier!;
-    // ctl.cur = id; ctl.runs++
-    c.localGet(P_CTL).i32Const(t.id).mem(Opc.I32_STORE, 2, CTL_CUR);
-    c.localGet(P_CTL).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_RUNS).i32Const(1).op(Opc.I32_ADD).mem(Opc.I32_STORE, 2, CTL_RUNS);
+    const c = this.c;
     if (this.fn.ops.some((op) => op.opc.startsWith('qemu_'))) {
       this.tlbLocal = this.newLocal(ValType.I32);
       c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_TLB).localSet(this.tlbLocal);
@@ -668,21 +820,109 @@ class TbCodegen {
    */
   private exit(v: number): void {
     const c = this.c;
-    this.flush();
     const t = this.tier;
-    if (t) {
-      const done = this.scratch('i32', 7);
-      c.localGet(P_CTL).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_DONE).i32Const(t.nbInsns).op(Opc.I32_ADD).localTee(done)
-        .mem(Opc.I32_STORE, 2, CTL_DONE);
-      if (v === 1 || v === 2) {
-        c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_STOP).op(Opc.I32_EQZ);
-        c.localGet(done).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_LIMIT).op(Opc.I32_LE_S).op(Opc.I32_AND);
-        c.block(Opc.IF);
-        c.localGet(P_RT).localGet(P_ENV).localGet(P_CTL).i32Const(2 * t.id + v - 1).returnCallIndirect(this.mb.type(T_TIER_TB));
-        c.end();
-      }
+    if (t === null) {
+      this.flush();
+      c.i32Const(v).op(Opc.RETURN);
+      return;
     }
+    c.localGet(P_DONE).i32Const(t.nbInsns).op(Opc.I32_ADD).localSet(P_DONE);
+    const chain = v === 1 || v === 2;
+    const member = chain ? t.direct?.[v - 1] ?? -1 : -1;
+    if (member >= 0 && this.region !== null) {
+      // A TB of this region: continue at it, guest registers staying in locals. A later member is the
+      // end of an enclosing block (a direct branch, predicted per site as QEMU's patched jumps are); an
+      // earlier one goes round the dispatch loop.
+      c.localGet(P_DONE).localGet(P_LIMIT).op(Opc.I32_LE_S);
+      c.block(Opc.IF);
+      const cur = this.region.current;
+      const toTop = this.depthToDispatch() - this.region.depthToDispatch;
+      if (member > cur) c.br(toTop + member - cur - 1 + 1);
+      else c.i32Const(member).localSet(P_NEXT).br(this.depthToDispatch() + 1);
+      c.end();
+    }
+    this.flush();
+    if (chain && member < 0) {
+      // Elsewhere: through the table (the slot may hold the stub, which returns to JS as this TB: name it).
+      c.localGet(P_DONE).localGet(P_LIMIT).op(Opc.I32_LE_S);
+      c.block(Opc.IF);
+      c.localGet(P_CTL).i32Const(t.id).mem(Opc.I32_STORE, 2, CTL_CUR);
+      c.localGet(P_RT).localGet(P_ENV).localGet(P_CTL).localGet(P_DONE).localGet(P_LIMIT)
+        .i32Const(2 * t.id + v - 1).returnCallIndirect(this.mb.type(T_TIER_TB));
+      c.end();
+    }
+    this.syncCtl();
     c.i32Const(v).op(Opc.RETURN);
+  }
+
+  /** Branch depth from the code being emitted to the region's dispatch loop. */
+  private depthToDispatch(): number {
+    const { nbSegs, hasBackward } = this.seg;
+    return this.region!.depthToDispatch + (nbSegs - 1 - this.curSeg) + (hasBackward ? 1 : 0) + this.extraDepth;
+  }
+
+  /**
+   * Region mode: the region's entry code (before the dispatch loop): caches the globals of every member
+   * in locals and loads the TLB base. Call on a codegen of the first member, before the others are made.
+   */
+  regionPrologue(anyMemoryAccess: boolean): void {
+    const r = this.region!;
+    this.decideGlobalCache();
+    r.cacheGlobals = this.cacheGlobals;
+    for (const g of this.usedGlobals) if (this.gLocal.has(g.id)) this.reloadGlobal(g);
+    if (anyMemoryAccess) {
+      r.tlbLocal = this.newLocal(ValType.I32);
+      this.c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_TLB).localSet(r.tlbLocal);
+    }
+  }
+
+  /** Region mode: this member's code, entered from the dispatch loop (any global may be dirty). */
+  emitMember(): void {
+    const fn = this.fn;
+    const c = this.c;
+    const { nbSegs, hasBackward } = this.seg;
+    this.dirty.clear();
+    this.assumeAllDirty();
+    if (hasBackward) {
+      this.stateLocal = this.newLocal(ValType.I32);
+      c.block(Opc.LOOP);
+    }
+    for (let k = nbSegs - 1; k >= 1; k--) c.block(Opc.BLOCK);
+    if (hasBackward) {
+      c.block(Opc.BLOCK);
+      c.localGet(this.stateLocal).brTable(Array.from({ length: nbSegs }, (_, k) => k), 0);
+      c.end();
+    }
+    let insn = -1;
+    let dead = false;
+    this.curSeg = 0;
+    fn.ops.forEach((op, idx) => {
+      if (this.seg.starts.has(idx)) {
+        c.end();
+        this.curSeg = this.seg.opSeg[idx]!;
+        dead = false;
+        this.dirty.clear();
+        this.assumeAllDirty();
+      }
+      if (op.opc === 'insn_start') insn++;
+      if (dead) return;
+      dead = this.emitOp(op, insn);
+    });
+    if (!dead) this.exit(0);
+    if (hasBackward) c.end();
+    c.op(Opc.UNREACHABLE);
+  }
+
+  /** Tier mode, before a call out or a return to JS: which TB runs and what completed before it. */
+  private syncCtl(): void {
+    const c = this.c;
+    c.localGet(P_CTL).i32Const(this.tier!.id).mem(Opc.I32_STORE, 2, CTL_CUR);
+    c.localGet(P_CTL).localGet(P_DONE).mem(Opc.I32_STORE, 2, CTL_DONE);
+  }
+
+  /** Tier mode, after a call out: JS may have asked to stop chaining. */
+  private reloadLimit(): void {
+    this.c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_LIMIT).localSet(P_LIMIT);
   }
 
   /** Writes back dirty globals without forgetting that they are dirty (a path that rejoins). */
@@ -740,12 +980,14 @@ class TbCodegen {
     }
     c.br(1);
     c.end();
-    // slow path: exact env for a fault, then the trampoline
+    // slow path: exact env and control block for a fault, then the trampoline
     this.flushKeep();
+    this.syncCtl();
     const q = is64 && size === 3;
-    c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi).i32Const(memop).i32Const(mmu).call(q ? this.fLdq : this.fLd);
+    c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi).i32Const(memop).i32Const(mmu).call(q ? this.im.fLdq : this.im.fLd);
+    this.reloadLimit();
     if (is64) {
-      if (q) c.op(Opc.I64_EXTEND_I32_U).globalGet(this.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
+      if (q) c.op(Opc.I64_EXTEND_I32_U).globalGet(this.im.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
       else c.op(sign ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
     }
     c.end();
@@ -769,6 +1011,7 @@ class TbCodegen {
     c.br(1);
     c.end();
     this.flushKeep();
+    this.syncCtl();
     c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi);
     if (v.type === 'i64') {
       this.push(v); c.op(Opc.I32_WRAP_I64);
@@ -776,7 +1019,8 @@ class TbCodegen {
     } else {
       this.push(v); c.i32Const(0);
     }
-    c.i32Const(memop).i32Const(mmu).call(this.fSt);
+    c.i32Const(memop).i32Const(mmu).call(this.im.fSt);
+    this.reloadLimit();
     c.end();
   }
 

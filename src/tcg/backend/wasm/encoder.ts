@@ -22,8 +22,8 @@ export const BLOCK_VOID = 0x40;
 export const enum Opc {
   UNREACHABLE = 0x00, NOP = 0x01, BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b,
   BR = 0x0c, BR_IF = 0x0d, BR_TABLE = 0x0e, RETURN = 0x0f, CALL = 0x10,
-  /** Tail call through a table (the tail-call extension, in V8 since 11.2 / Node 20). */
-  RETURN_CALL_INDIRECT = 0x13,
+  /** Tail calls (the tail-call extension, in V8 since 11.2 / Node 20). */
+  RETURN_CALL = 0x12, RETURN_CALL_INDIRECT = 0x13,
   DROP = 0x1a, SELECT = 0x1b,
   LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, GLOBAL_GET = 0x23, GLOBAL_SET = 0x24,
   I32_LOAD = 0x28, I64_LOAD = 0x29,
@@ -368,6 +368,11 @@ export class Code {
   }
   call(func: number): this {
     this.w.u8(Opc.CALL).uleb(func);
+    return this;
+  }
+  /** `return_call` of function `func`. */
+  returnCall(func: number): this {
+    this.w.u8(Opc.RETURN_CALL).uleb(func);
     return this;
   }
   /** `return_call_indirect` of type index `type` through table 0. */
