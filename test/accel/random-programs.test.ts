@@ -114,8 +114,11 @@ describe('random toy programs', () => {
     { name: 'interp', backend: 'interp' as const, runs: 25 },
     { name: 'closure, TBs crossing pages, unsafe goto_tb, 4-entry TLB', backend: 'closure' as const, crossPages: true, chainAnyPage: true, tlbBits: 2 },
     { name: 'closure, generic TB state, 1-entry TLB, tiny code cache', backend: 'closure' as const, slowState: true, tlbBits: 0, maxTbs: 3 },
+    { name: 'wasm tier (TBs promoted after 1 run)', backend: 'closure' as const, tierThreshold: 1 },
+    { name: 'wasm tier, TBs crossing pages, unsafe goto_tb', backend: 'closure' as const, tierThreshold: 1, crossPages: true, chainAnyPage: true },
   ]) {
     it(`match the model and do not depend on budgets (${variant.name})`, () => {
+      let tierTbs = 0, tierRuns = 0;
       fc.assert(fc.property(caseArb, (c) => {
         const opts = {
           backend: variant.backend, ramSize: RAM_SIZE,
@@ -123,6 +126,7 @@ describe('random toy programs', () => {
           ...(variant.tlbBits !== undefined ? { tlbBits: variant.tlbBits } : {}),
           ...(variant.maxTbs !== undefined ? { maxTbs: variant.maxTbs } : {}),
           slowState: variant.slowState ?? false,
+          ...(variant.tierThreshold !== undefined ? { tierThreshold: variant.tierThreshold } : {}),
         };
         // one uninterrupted run
         const whole = toyMachine(opts);
@@ -138,7 +142,18 @@ describe('random toy programs', () => {
         setup(c, split);
         splitRun(split, c.splits, c.total);
         expect(snapshot(split)).toEqual(snapshot(whole));
+        for (const mm of [whole, split]) {
+          const t = mm.cpu.tcg;
+          if (t.tier === null) continue;
+          tierRuns++;
+          tierTbs += t.tier.stats.compiles;
+        }
       }), { numRuns: variant.runs ?? 60 });
+      // The tier variants really ran in wasm: env and TLB in the tier memory, TBs compiled there.
+      if (variant.tierThreshold !== undefined) {
+        expect(tierRuns).toBeGreaterThan(0);
+        expect(tierTbs).toBeGreaterThan(tierRuns);
+      }
     });
   }
 });

@@ -68,9 +68,9 @@ const IO_EXIT = new CpuLoopExitNoExc(true, false);
 
 /** Statistics of one CPU's execution (plus those of its TB cache and TLB). */
 export interface ExecStats {
-  /** TBs entered. */
+  /** TBs entered by the loop (a chain that runs inside the wasm tier counts once: its entry from JS). */
   tbsExecuted: number;
-  /** TB entries that followed a chain link (no lookup). */
+  /** TB entries that followed a chain link (no lookup), as counted by the loop (see {@link tbsExecuted}). */
   chainedExits: number;
   /** Chain links made. */
   chainsLinked: number;

@@ -113,7 +113,7 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
           const opt = hooks !== undefined ? hooks.optimize(ir) : ir;
           ir = null;
           queued = true;
-          left = Math.max(1, threshold * 4);
+          left = Math.max(1, threshold >> 2);
           tier.enqueue(opt, hooks, (code) => {
             queued = false;
             if (code !== null) stats.promotions++; else stats.hotFailures++;

@@ -4,6 +4,8 @@ import { MemoryRegion } from '../../../src/memory/region.js';
 import type { MemoryRegionOps } from '../../../src/memory/ops.js';
 import type { TcgBackendName } from '../../../src/hw/core/cpu.js';
 import { TbCache } from '../../../src/accel/tcg/tb-cache.js';
+import { TIER_TLB_LAYOUT } from '../../../src/accel/tcg/tlb.js';
+import { createAutoBackend } from '../../../src/tcg/backend/tiered.js';
 import { createObject } from '../../../src/qom/object.js';
 import { ToyCpu, type ToyTranslateOptions } from './toy-cpu.js';
 import { toBytes } from './isa.js';
@@ -20,6 +22,11 @@ export interface ToyMachineOptions {
   slowState?: boolean;
   /** Share this TB cache (multi-CPU tests). */
   cache?: TbCache;
+  /**
+   * Run hot code in the wasm tier: `auto` promoting TBs after this many runs, with RAM, env and the TLB
+   * in the tier's memory (overrides `backend`).
+   */
+  tierThreshold?: number;
 }
 
 export interface ToyMachine {
@@ -36,14 +43,16 @@ export function toyMachine(opts: ToyMachineOptions = {}): ToyMachine {
   const ramBase = opts.ramBase ?? 0x80000000n;
   const ramSize = opts.ramSize ?? 0x10000;
   const root = MemoryRegion.container(null, 'system', 1n << 64n);
-  const ram = MemoryRegion.ram(null, 'ram', ramSize);
+  const tiered = opts.tierThreshold !== undefined ? createAutoBackend({ tierLayout: TIER_TLB_LAYOUT, threshold: opts.tierThreshold }) : null;
+  const allocator = tiered?.wasmTier?.memory.ramAllocator;
+  const ram = MemoryRegion.ram(null, 'ram', ramSize, allocator ? { allocator } : {});
   root.addSubregion(ramBase, ram);
   if (opts.mmio) root.addSubregion(opts.mmio.base, MemoryRegion.io(null, 'mmio', 0x1000, opts.mmio.ops));
   const as = new AddressSpace(root, 'cpu-memory');
   const cpu = createObject(ToyCpu);
   cpu.setAddressSpace(as);
   cpu.configureTcg({
-    backend: opts.backend ?? 'closure',
+    backend: tiered ?? opts.backend ?? 'closure',
     ...(opts.maxTbs !== undefined ? { maxTbs: opts.maxTbs } : {}),
     ...(opts.tlbBits !== undefined ? { tlbBits: opts.tlbBits } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}),

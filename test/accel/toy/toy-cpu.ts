@@ -60,8 +60,22 @@ const helperEi: HelperInfo = {
 
 /** The toy CPU. */
 export class ToyCpu extends CpuState implements TcgCpuOps, TcgCpuLike {
-  readonly env = new ArrayBuffer(ENV_SIZE);
-  readonly view = new DataView(this.env);
+  env: ArrayBufferLike = new ArrayBuffer(ENV_SIZE);
+  view = new DataView(this.env);
+  #words = new Int32Array(this.env);
+
+  override get envWords(): Int32Array {
+    return this.#words;
+  }
+
+  /** Moves env into the wasm tier's memory (keeping its contents), so hot TBs run there. */
+  protected override placeEnv(allocate: (bytes: number) => Int32Array): void {
+    const w = allocate(ENV_SIZE);
+    w.set(this.#words);
+    this.#words = w;
+    this.env = w.buffer;
+    this.view = new DataView(w.buffer, w.byteOffset, ENV_SIZE);
+  }
   readonly globals = globals;
   readonly addrType = 'i64' as const;
   readonly nbMmuModes = 2;
@@ -126,7 +140,7 @@ export class ToyCpu extends CpuState implements TcgCpuOps, TcgCpuLike {
   }
 
   protected override reset(): void {
-    new Uint8Array(this.env).fill(0);
+    this.#words.fill(0);
     super.reset();
   }
 
