@@ -173,7 +173,18 @@ export class TbCache {
     this.tier = options.backend.wasmTier ?? null;
     const tier = this.tier;
     // Translated wasm code reaches RAM through the tier memory's RAM base table.
-    if (tier !== null) this.ram.onRegister = (id, bytes) => tier.memory.setRamBlock(id, bytes);
+    if (tier !== null) {
+      this.ram.onRegister = (id, bytes) => tier.memory.setRamBlock(id, bytes);
+      tier.graph = {
+        chain: (o, slot) => (o as TranslationBlock).jmpDest(slot),
+        incoming: (o) => (o as TranslationBlock).jmpIncoming,
+        adopt: (o, code) => {
+          const tb = o as TranslationBlock;
+          tb.code = code;
+          if (isTierCode(code)) this.adoptTierTb(tb, code);
+        },
+      };
+    }
     this.optimize = options.optimize === null ? (fn) => fn : options.optimize ?? optimizeIr;
     this.maxTbs = options.maxTbs ?? 1 << 16;
     this.maxInsnsPerTb = Math.min(CF_COUNT_MASK, options.maxInsnsPerTb ?? 512);
@@ -436,7 +447,7 @@ export class TbCache {
     if (tb.invalid || !tier.alive(code.tierId)) {
       // Invalidated while queued, or a module mate was: this code never runs (nor do its mates).
       if (!tb.invalid) this.invalidate(tb);
-      else for (const m of tier.release(code.tierId)) this.invalidate(m as TranslationBlock);
+      else for (const m of tier.retire(tb)) this.invalidate(m as TranslationBlock);
       return;
     }
     for (let n = 0; n < 2; n++) {
@@ -474,9 +485,9 @@ export class TbCache {
       if (src.jmpDest1 === tb) { src.jmpDest1 = null; if (tier !== null && isTierCode(src.code)) tier.link(src.code.tierId, 1, null); }
     }
     tb.jmpIncoming = [];
-    if (tier !== null && isTierCode(tb.code)) {
-      // TBs of its wasm module may jump to it directly: retire them too (rare: hot code rewritten).
-      const mates = tier.release(tb.code.tierId);
+    if (tier !== null) {
+      // TBs of its wasm modules may branch to it directly: retire them too (rare: hot code rewritten).
+      const mates = tier.retire(tb);
       if (mates.length > 0) {
         for (const c of this.clients) c.stopChains?.();
         for (const m of mates) this.invalidate(m as TranslationBlock);
@@ -518,7 +529,7 @@ export class TbCache {
     for (const list of this.pages.values()) {
       for (const tb of list) {
         // A TB on two pages is listed twice: release its wasm number once.
-        if (tier !== null && !tb.invalid && isTierCode(tb.code)) tier.release(tb.code.tierId);
+        if (tier !== null && !tb.invalid) tier.retire(tb);
         tb.invalid = true; tb.jmpIncoming = []; tb.jmpDest0 = tb.jmpDest1 = null;
       }
     }

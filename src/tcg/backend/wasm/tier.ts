@@ -78,11 +78,13 @@ export interface WasmTier extends Backend {
   /** Points chain slot `slot` of TB `srcId` at TB `dst` (a tier TB), or back at the stub with null. */
   link(srcId: number, slot: number, dst: TierCode | null): void;
   /**
-   * Forgets TB `id` (invalidated): its slots go back to the stubs and the number is reused. Returns the
-   * owners of the other live TBs of its module, which may jump to it directly: the caller must
-   * invalidate them too (each then released in turn).
+   * Forgets every compiled copy of the TB of `owner` (invalidated): their slots go back to the stubs and
+   * their numbers are reused. Returns the owners of the other TBs of those modules, which may branch to
+   * a copy directly: the caller must invalidate them too (each then retired in turn).
    */
-  release(id: number): unknown[];
+  retire(owner: unknown): unknown[];
+  /** How the cache's TBs link (set by the cache), so regions can take in their compiled neighbours. */
+  graph: TierGraph | null;
   /**
    * Queues a hot TB; `done` receives its code when the queue is compiled (at {@link batchSize} TBs or
    * at {@link flush}). `hooks.owner`/`hooks.chain` let TBs of one batch jump to each other directly.
@@ -96,9 +98,25 @@ export interface WasmTier extends Backend {
   alive(id: number): boolean;
   /** The owner recorded for TB `id` (see {@link setOwner}). */
   owner(id: number): unknown;
-  /** Records what TB `id` is for the loop (its TranslationBlock). */
+  /** Records what TB `id` is for the loop (its TranslationBlock): its newest compiled copy. */
   setOwner(id: number, owner: unknown): void;
 }
+
+/** The TB graph as the cache knows it (owners are its TranslationBlocks). */
+export interface TierGraph {
+  /** The owner chain slot `slot` of `owner` is linked to, or null. */
+  chain(owner: unknown, slot: number): unknown;
+  /** The owners linked to `owner`. */
+  incoming(owner: unknown): readonly unknown[];
+  /** Gives `owner` a new compiled copy (it was taken into a region with newly hot neighbours). */
+  adopt(owner: unknown, code: CompiledTb): void;
+}
+
+/**
+ * Most TBs in one region. A region takes in the already compiled TBs linked to its new ones, so that a
+ * loop whose TBs got hot at different times still ends up in one function.
+ */
+export const TIER_MAX_REGION = 256;
 
 type Tramp = (...args: any[]) => unknown;
 
@@ -144,7 +162,15 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
   const owners: unknown[] = [];
   /** The module each TB belongs to (shared per module; `dead` once a member was released). */
   const moduleOf: ({ ids: number[]; dead: boolean } | undefined)[] = [];
+  /** The IR each compiled TB was made from (to compile it again into a larger region). */
+  const irs: (IrFunction | undefined)[] = [];
+  /** Owner → ids of its compiled copies, newest last. */
+  const copies = new Map<unknown, number[]>();
+  /** The function of each compiled copy, and the table slots that were linked to it. */
+  const fns: (Function | undefined)[] = [];
+  const slotsInto = new Map<number, number[]>();
   let queue: Pending[] = [];
+  let lastError: unknown = null;
   const free: number[] = [];
   let nextId = 0;
   const hi = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
@@ -202,38 +228,64 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
     }, { tierId: id, tierFn: run as Function });
   };
 
-  /** Compiles `batch` into one module; members linked to each other (hooks.chain) jump directly. */
-  const compileBatch = (unordered: readonly Pending[]): CompiledTb[] => {
+  /** A TB going into a region: queued (`pending`) or taken in (a compiled neighbour, `owner` only). */
+  interface Member { readonly fn: IrFunction; readonly owner: unknown; readonly pending: Pending | null }
+
+  /**
+   * Compiles `batch` into one region, together with the compiled TBs linked to it (transitively, up to
+   * {@link TIER_MAX_REGION}); members linked to each other branch directly. Returns the codes of `batch`.
+   */
+  const compileBatch = (unordered: readonly Pending[]): (CompiledTb | null)[] => {
     const t0 = performance.now();
+    const graph = tier.graph;
+    const list: Member[] = unordered.map((p) => ({ fn: p.fn, owner: p.hooks?.owner?.(), pending: p }));
+    if (graph !== null) {
+      const seen = new Set(list.map((m) => m.owner));
+      const frontier = list.map((m) => m.owner);
+      while (frontier.length > 0 && list.length < TIER_MAX_REGION) {
+        const o = frontier.pop();
+        for (const c of [graph.chain(o, 0), graph.chain(o, 1), ...graph.incoming(o)]) {
+          if (c === null || c === undefined || seen.has(c) || list.length >= TIER_MAX_REGION) continue;
+          seen.add(c);
+          const ids = copies.get(c);
+          const last = ids?.[ids.length - 1];
+          const fn = last !== undefined ? irs[last] : undefined;
+          if (fn === undefined) continue;
+          list.push({ fn, owner: c, pending: null });
+          frontier.push(c);
+        }
+      }
+    }
     // Members in guest pc order: jumps to a higher pc (most of them; loops jump back once per
     // iteration) become direct branches in the region (see generateTierModule).
-    const batch = [...unordered].sort((a, b) => pcOf(a.fn) - pcOf(b.fn));
-    const ids = batch.map(() => allocId());
+    const members = list.sort((a, b) => pcOf(a.fn) - pcOf(b.fn));
+    const ids = members.map(() => allocId());
     try {
-      const owner = batch.map((p) => p.hooks?.owner?.());
-      const members: TierMember[] = batch.map((p, k) => {
+      const owners = members.map((m) => m.owner);
+      const chainOf = (m: Member, n: number): unknown =>
+        (graph !== null && m.owner !== undefined ? graph.chain(m.owner, n) : m.pending?.hooks?.chain?.(n)) ?? null;
+      const gen = generateTierModule(members.map((m, k) => {
         const direct: [number, number] = [-1, -1];
         for (let n = 0; n < 2; n++) {
-          const d = p.hooks?.chain?.(n);
-          if (d === undefined || d === null) continue;
-          const j = owner.indexOf(d);
+          const d = chainOf(m, n);
+          const j = d === null ? -1 : owners.indexOf(d);
           if (j >= 0) { direct[n] = j; stats.directLinks++; }
         }
-        const nbInsns = p.fn.ops.reduce((a, op) => a + (op.opc === 'insn_start' ? 1 : 0), 0);
-        const tier: TierCodegen = { id: ids[k]!, nbInsns, ...layout, ramBaseTable: RAM_BASE_TABLE, direct };
-        return { fn: p.fn, tier };
-      });
-      const gen = generateTierModule(members);
+        const nbInsns = m.fn.ops.reduce((a, op) => a + (op.opc === 'insn_start' ? 1 : 0), 0);
+        return { fn: m.fn, tier: { id: ids[k]!, nbInsns, ...layout, ramBaseTable: RAM_BASE_TABLE, direct } satisfies TierCodegen };
+      }));
       const inst = new WebAssembly.Instance(new WebAssembly.Module(gen.bytes), { [IMPORT_MODULE]: importsFor(gen.imports) });
       stats.modules++;
-      stats.compiles += batch.length;
+      stats.compiles += members.length;
       stats.bytes += gen.bytes.length;
       const mod = { ids, dead: false };
-      for (const id of ids) moduleOf[id] = mod;
-      const codes = batch.map((p, k) => entry(inst.exports[`tb${k}`] as any, p.fn, ids[k]!));
-      return unordered.map((p) => codes[batch.indexOf(p)]!);
+      const codes = members.map((m, k) => entry(inst.exports[`tb${k}`] as any, m.fn, ids[k]!));
+      ids.forEach((id, k) => { moduleOf[id] = mod; irs[id] = members[k]!.fn; fns[id] = codes[k]!.tierFn; });
+      // Neighbours taken in get their new copy now; the batch's own TBs through their callbacks.
+      members.forEach((m, k) => { if (m.pending === null) graph!.adopt(m.owner, codes[k]!); });
+      return unordered.map((p) => codes[members.findIndex((m) => m.pending === p)] ?? null);
     } catch (e) {
-      stats.failures += batch.length;
+      stats.failures += unordered.length;
       free.push(...ids);
       throw e;
     } finally {
@@ -247,6 +299,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
     layout,
     stats,
     batchSize,
+    graph: null,
     compile(fn: IrFunction): CompiledTb {
       const code = compileBatch([{ fn, hooks: undefined, done: () => undefined }])[0];
       if (!code) throw new TcgIrError('wasm tier: compilation failed');
@@ -263,28 +316,43 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       let codes: (CompiledTb | null)[];
       try {
         codes = compileBatch(batch);
-      } catch {
+      } catch (e) {
+        lastError = e;
         codes = batch.map(() => null);
       }
       batch.forEach((p, k) => p.done(codes[k] ?? null));
     },
     link(srcId: number, slot: number, dst: TierCode | null): void {
-      table.set(2 * srcId + slot, (dst !== null ? dst.tierFn : stubs[slot]) as any);
+      const at = 2 * srcId + slot;
+      table.set(at, (dst !== null ? dst.tierFn : stubs[slot]) as any);
+      if (dst !== null) {
+        const list = slotsInto.get(dst.tierId);
+        if (list === undefined) slotsInto.set(dst.tierId, [at]); else list.push(at);
+      }
     },
-    release(id: number): unknown[] {
-      if (owners[id] === undefined && moduleOf[id] === undefined) return [];
-      table.set(2 * id, stubs[0] as any);
-      table.set(2 * id + 1, stubs[1] as any);
-      owners[id] = undefined;
-      const mod = moduleOf[id];
-      moduleOf[id] = undefined;
-      free.push(id);
-      if (mod === undefined) return [];
-      // Mates may `return_call` this TB directly: they go too.
-      mod.dead = true;
-      const mates: unknown[] = [];
-      for (const m of mod.ids) if (m !== id && moduleOf[m] === mod && owners[m] !== undefined) mates.push(owners[m]);
-      return mates;
+    retire(owner: unknown): unknown[] {
+      const ids = copies.get(owner);
+      if (ids === undefined) return [];
+      copies.delete(owner);
+      const mates = new Set<unknown>();
+      for (const id of ids) {
+        table.set(2 * id, stubs[0] as any);
+        table.set(2 * id + 1, stubs[1] as any);
+        // Slots of other TBs' copies (old ones included) that still lead here go back to the stubs.
+        for (const at of slotsInto.get(id) ?? []) if (table.get(at) === fns[id]) table.set(at, stubs[at & 1] as any);
+        slotsInto.delete(id);
+        fns[id] = undefined;
+        owners[id] = undefined;
+        irs[id] = undefined;
+        const mod = moduleOf[id];
+        moduleOf[id] = undefined;
+        free.push(id);
+        if (mod === undefined) continue;
+        // Mates may branch to this copy directly: they go too.
+        mod.dead = true;
+        for (const m of mod.ids) if (moduleOf[m] === mod && owners[m] !== undefined && owners[m] !== owner) mates.add(owners[m]);
+      }
+      return [...mates];
     },
     alive(id: number): boolean {
       const mod = moduleOf[id];
@@ -295,6 +363,9 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
     },
     setOwner(id: number, owner: unknown): void {
       owners[id] = owner;
+      const ids = copies.get(owner);
+      if (ids === undefined) copies.set(owner, [id]);
+      else ids.push(id);
     },
   };
   return tier;
