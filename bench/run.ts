@@ -315,6 +315,7 @@ function worker(job: WorkerJob): WorkerResult {
   cache.backend = {
     name: inner.name,
     ...(inner.optimizesLazily !== undefined ? { optimizesLazily: inner.optimizesLazily } : {}),
+    ...(inner.wasmTier !== undefined ? { wasmTier: inner.wasmTier } : {}),
     compile: (fn, hooks) => {
       const s = performance.now();
       try {

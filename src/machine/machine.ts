@@ -433,7 +433,7 @@ export class Machine<S extends Chardev = Chardev> extends EventEmitter<MachineEv
     this.sysmem = MemoryRegion.container(this, 'system', 1n << 64n);
     this.addressSpace = new AddressSpace(this.sysmem, 'memory', { log: { guestError: (m) => this.log.guestError(m) } });
     this.tbCache = new TbCache({ backend: tcgBackend(options.backend ?? 'auto') });
-    this.ramAllocator = this.tbCache.backend.wasmTier?.memory.ramAllocator;
+    this.ramAllocator = this.tbCache.tier?.memory.ramAllocator;
     // Stores through the address space (DMA, loaders, the embedder) invalidate translated code.
     this.tbCache.watchRamWrites(this.addressSpace);
     const as = this.addressSpace;

@@ -197,7 +197,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
   constructor(ops: TcgCpuOps, env: ArrayBufferLike | Int32Array, as: TcgAddressSpace, options: TcgExecutorOptions) {
     // env as views: a CPU may keep env at an offset of a larger (wasm) memory
     const envI32 = env instanceof Int32Array ? env : new Int32Array(env);
-    const tier = options.cache.backend.wasmTier ?? null;
+    const tier = options.cache.tier;
     const tierEnv = tier !== null && (options.tlbBits ?? tier.layout.tlbBits) === tier.layout.tlbBits
       ? tier.memory.addressOf(envI32) : -1;
     super(ops, as, options.cache.ram, tierEnv >= 0

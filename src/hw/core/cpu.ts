@@ -213,7 +213,7 @@ export abstract class CpuState extends Device {
     const cache = c.cache ?? new TbCache({ backend: tcgBackend(c.backend ?? 'closure'), optimize: c.optimize, maxTbs: c.maxTbs });
     cache.watchRamWrites(as);
     // With a wasm tier, env moves into the tier's memory so translated wasm code reaches it directly.
-    const tier = cache.backend.wasmTier;
+    const tier = cache.tier;
     if (tier) this.placeEnv((size) => tier.memory.allocateI32(size >> 2, 64));
     const t = new TcgExecutor(this.tcgOps(), this.envWords ?? this.env, as, { cache, cpu: this, ...(c.tlbBits !== undefined ? { tlbBits: c.tlbBits } : {}) });
     this.#tcg = t;
