@@ -9,8 +9,10 @@
  */
 import type { TbRuntime } from '../../tcg/backend/backend.js';
 import { EXIT_LOOKUP, type HelperInfo } from '../../tcg/ir.js';
-import { CTL_CUR, CTL_DONE, CTL_LIMIT, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../tcg/backend/wasm/codegen.js';
-import type { TierRuntime, WasmTier } from '../../tcg/backend/wasm/tier.js';
+import {
+  CTL_CUR, CTL_DONE, CTL_JC, CTL_LIMIT, CTL_PC_HI, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB, TIER_JC_BYTES, TIER_JC_ENTRIES, tierJcIndex,
+} from '../../tcg/backend/wasm/codegen.js';
+import type { TierCode, TierRuntime, WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
 import {
   CpuLoopExit, CpuLoopExitNoExc, TARGET_PAGE_SIZE, type TcgCpuOps,
@@ -140,6 +142,8 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
   readonly tierCtlI32: Int32Array;
   /** TierRuntime: set when a wasm TB was entered from the loop (the chain's end is in the control block). */
   tierEntered = false;
+  /** The wasm jump cache (src/tcg/backend/wasm/codegen.ts TIER_JC_*), or null without a tier. */
+  private readonly tierJc: Int32Array | null;
   #halted = false;
   #exitRequest = false;
   #interruptRequest = true;
@@ -209,9 +213,17 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
       this.tierCtlI32 = tier!.memory.allocateI32(CTL_SIZE >> 2, 64);
       this.tierCtl = this.tierCtlI32.byteOffset;
       this.tierCtlI32[CTL_TLB >> 2] = tier!.memory.addressOf(this.entries);
+      // The wasm jump cache, for TBs ending in lookup_and_goto_ptr (needs the pc's place in env).
+      this.tierJc = tier!.memory.allocateI32(TIER_JC_ENTRIES * (TIER_JC_BYTES >> 2), 64);
+      tier!.addJumpCache(this.tierJc);
+      this.tierCtlI32[CTL_JC >> 2] = this.tierJc.byteOffset;
+      const pcOff = ops.pcEnvOffset;
+      this.tierCtlI32[CTL_PC_LO >> 2] = pcOff ?? -1;
+      this.tierCtlI32[CTL_PC_HI >> 2] = pcOff !== undefined && ops.addrType === 'i64' ? pcOff + 4 : -1;
     } else {
       this.tierCtl = -1;
       this.tierCtlI32 = new Int32Array(CTL_SIZE >> 2);
+      this.tierJc = null;
     }
     this.fastMem = { tlbEntries: this.entries, tlbBits: this.tlbBits, ramBytes: this.ram.bytes };
     this.cpu = options.cpu ?? ops;
@@ -225,6 +237,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
     this.codeWrites = this;
     this.onFlush = () => {
       this.jc.fill(null);
+      this.tierJc?.fill(-1);
       this.chainBarrier = true;
       this.stopChain = true;
     };
@@ -316,6 +329,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
   /** TbCacheClient: the cache was flushed. */
   onTbFlush(): void {
     this.jc.fill(null);
+    this.tierJc?.fill(-1);
   }
 
   /** CodeWriteHandler: a store is about to write RAM holding translated code (QEMU notdirty_write). */
@@ -407,8 +421,23 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
     if (tb === null) {
       tb = this.cache.generate(this.ops, this, joinAddr(lo, hi), flags, cflags, this.breakpoints.size > 0 ? this.breakpoints : null);
     }
-    if ((tb.cflags & CF_NOCACHE) === 0) this.jc[jcIndex(lo)] = tb;
+    if ((tb.cflags & CF_NOCACHE) === 0) {
+      this.jc[jcIndex(lo)] = tb;
+      if (this.tierJc !== null) this.tierJcInsert(tb);
+    }
     return tb;
+  }
+
+  /** Enters a wasm tier TB in the wasm jump cache, so wasm TBs find it without the loop. */
+  private tierJcInsert(tb: TranslationBlock): void {
+    const id = (tb.code as Partial<TierCode>).tierId;
+    if (id === undefined || tb.cflags !== 0) return;
+    const jc = this.tierJc!;
+    const w = tierJcIndex(tb.pcLo) * (TIER_JC_BYTES >> 2);
+    jc[w] = tb.pcLo;
+    jc[w + 1] = tb.pcHi;
+    jc[w + 2] = tb.flags;
+    jc[w + 3] = this.tier!.entryIndex(id);
   }
 
   /** The jump cache's TB for the state read (sPc*, sFlags) with `cflags`, or null (no hash, no translation). */
@@ -528,8 +557,8 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
           this.curInsn = 0;
           this.chainBarrier = false;
           runs++;
-          // A wasm TB chains while it has done at most this many instructions (the next TB then fits).
-          ctl[CTL_LIMIT_W] = ctl[CTL_STOP_W] !== 0 ? LIMIT_STOP : Math.min(budget, 0x3fffffff) - this.cache.maxInsnsPerTb;
+          // A wasm TB chains to a TB only if it fits in what is left of the budget.
+          ctl[CTL_LIMIT_W] = ctl[CTL_STOP_W] !== 0 ? LIMIT_STOP : Math.min(budget, 0x3fffffff);
           const exit = tb.code(this);
           let n = tb.nbInsns;
           if (this.tierEntered) {
@@ -549,6 +578,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
             this.readState();
             const d = this.jumpCacheHit(this.curCflags);
             if (d === null || d.nbInsns > budget) break;
+            if (this.tierJc !== null) this.tierJcInsert(d);
             tb = d;
             continue;
           }

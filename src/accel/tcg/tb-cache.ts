@@ -170,14 +170,19 @@ export class TbCache {
 
   constructor(options: TbCacheOptions) {
     this.backend = options.backend;
+    this.optimize = options.optimize === null ? (fn) => fn : options.optimize ?? optimizeIr;
+    this.maxTbs = options.maxTbs ?? 1 << 16;
+    this.maxInsnsPerTb = Math.min(CF_COUNT_MASK, options.maxInsnsPerTb ?? 512);
     this.tier = options.backend.wasmTier ?? null;
     const tier = this.tier;
     // Translated wasm code reaches RAM through the tier memory's RAM base table.
     if (tier !== null) {
       this.ram.onRegister = (id, bytes) => tier.memory.setRamBlock(id, bytes);
+      tier.maxTbInsns = this.maxInsnsPerTb;
       tier.graph = {
         chain: (o, slot) => (o as TranslationBlock).jmpDest(slot),
         incoming: (o) => (o as TranslationBlock).jmpIncoming,
+        flags: (o) => (o as TranslationBlock).flags,
         adopt: (o, code) => {
           const tb = o as TranslationBlock;
           tb.code = code;
@@ -185,9 +190,6 @@ export class TbCache {
         },
       };
     }
-    this.optimize = options.optimize === null ? (fn) => fn : options.optimize ?? optimizeIr;
-    this.maxTbs = options.maxTbs ?? 1 << 16;
-    this.maxInsnsPerTb = Math.min(CF_COUNT_MASK, options.maxInsnsPerTb ?? 512);
   }
 
   /** Registers a CPU (its TLB gets code-page protection, its jump cache hears flushes). */

@@ -111,14 +111,32 @@ export const CTL_DONE = 4;
 /** Non-zero: do not chain (the executor's stop flag: interrupts, exit requests, flushes…). */
 export const CTL_STOP = 8;
 /**
- * Chain only while DONE ≤ LIMIT: the executor stores its budget minus the largest TB, or -2^31 when it
- * sets CTL_STOP. TBs read it at entry from JS and again after each call out (only JS can change it).
+ * Chain only to a TB that fits: DONE + its instructions ≤ LIMIT. The executor stores its remaining
+ * budget, or -2^31 when it sets CTL_STOP. TBs read it at entry from JS and again after each call out
+ * (only JS can change it).
  */
 export const CTL_LIMIT = 12;
 /** Byte address of the CPU's soft TLB entries. */
 export const CTL_TLB = 16;
+/** Byte address of the CPU's wasm jump cache ({@link TIER_JC_ENTRIES} entries of {@link TIER_JC_BYTES}). */
+export const CTL_JC = 20;
+/** Byte offsets in env of the pc's low word and high word (-1: a 32-bit pc), or -1 for no pc global. */
+export const CTL_PC_LO = 24;
+export const CTL_PC_HI = 28;
 /** Bytes of a control block. */
 export const CTL_SIZE = 32;
+
+/**
+ * The wasm jump cache (QEMU's tb_jmp_cache, as helper_lookup_tb_ptr reads it): where a TB that ends in
+ * `lookup_and_goto_ptr` finds its successor without returning to JS. Entry = [pc lo, pc hi, TB flags,
+ * table index of the TB's entry]; the loop fills it, the tier clears entries of retired TBs.
+ */
+export const TIER_JC_ENTRIES = 4096;
+export const TIER_JC_BYTES = 16;
+/** Table entries per tier TB: chain slot 0, chain slot 1, the TB's own entry. */
+export const TIER_SLOTS = 3;
+/** The jump cache index of a pc's low word (the same hash as the execution loop's jump cache). */
+export const tierJcIndex = (lo: number): number => ((lo >>> 1) ^ (lo >>> 13)) & (TIER_JC_ENTRIES - 1);
 
 /**
  * Tier mode (./tier.ts): the TB is one function `tb(rt, env, ctl)` of a module that imports the machine's
@@ -144,8 +162,18 @@ export interface TierCodegen {
   readonly ramBaseTable: number;
   /** Guest page bits (the TLB's page size). */
   readonly pageBits: number;
-  /** Function index (same module) to `return_call` for chain slot 0 and 1, or -1: through the table. */
+  /** Region member to continue at for chain slot 0 and 1, or -1: through the table. */
   readonly direct?: readonly [number, number];
+  /** Instructions of those members (set by {@link generateTierModule}). */
+  readonly directNb?: readonly [number, number];
+  /** The largest TB (instructions): a TB reached through the table or the jump cache may be that large. */
+  readonly maxTbInsns: number;
+  /**
+   * The TB's flags. With them, `lookup_and_goto_ptr` looks its target up in the wasm jump cache, which
+   * assumes the TB leaves the flags as they were: frontends end a TB that changes them with a plain
+   * `exit_tb` (as QEMU's do: a CSR write ends the TB), never with a lookup.
+   */
+  readonly flags?: number;
 }
 
 const vt = (t: TcgType): ValType => (t === 'i32' ? ValType.I32 : ValType.I64);
@@ -252,7 +280,10 @@ export function generateTierModule(members: readonly TierMember[]): { bytes: Uin
     c.end();
     region.depthToDispatch = n - k;
     region.current = k;
-    new TbCodegen(m.fn, m.tier, { mb, im }, region).emitMember();
+    const d = m.tier.direct;
+    const nb = (j: number | undefined): number => (j !== undefined && j >= 0 ? members[j]!.tier.nbInsns : m.tier.maxTbInsns);
+    const directNb: [number, number] = [nb(d?.[0]), nb(d?.[1])];
+    new TbCodegen(m.fn, { ...m.tier, directNb }, { mb, im }, region).emitMember();
   });
   c.end();
   c.op(Opc.UNREACHABLE).end();
@@ -833,7 +864,8 @@ class TbCodegen {
       // A TB of this region: continue at it, guest registers staying in locals. A later member is the
       // end of an enclosing block (a direct branch, predicted per site as QEMU's patched jumps are); an
       // earlier one goes round the dispatch loop.
-      c.localGet(P_DONE).localGet(P_LIMIT).op(Opc.I32_LE_S);
+      // Only if the member's instructions fit in the budget (exactly: its size is known here).
+      c.localGet(P_DONE).i32Const(t.directNb?.[v - 1] ?? t.maxTbInsns).op(Opc.I32_ADD).localGet(P_LIMIT).op(Opc.I32_LE_S);
       c.block(Opc.IF);
       const cur = this.region.current;
       const toTop = this.depthToDispatch() - this.region.depthToDispatch;
@@ -843,16 +875,50 @@ class TbCodegen {
     }
     this.flush();
     if (chain && member < 0) {
-      // Elsewhere: through the table (the slot may hold the stub, which returns to JS as this TB: name it).
-      c.localGet(P_DONE).localGet(P_LIMIT).op(Opc.I32_LE_S);
+      // Elsewhere: through the table (the slot may hold the stub, which returns to JS as this TB: name it);
+      // the TB there may be as large as any.
+      c.localGet(P_DONE).i32Const(t.maxTbInsns).op(Opc.I32_ADD).localGet(P_LIMIT).op(Opc.I32_LE_S);
       c.block(Opc.IF);
       c.localGet(P_CTL).i32Const(t.id).mem(Opc.I32_STORE, 2, CTL_CUR);
       c.localGet(P_RT).localGet(P_ENV).localGet(P_CTL).localGet(P_DONE).localGet(P_LIMIT)
-        .i32Const(2 * t.id + v - 1).returnCallIndirect(this.mb.type(T_TIER_TB));
+        .i32Const(TIER_SLOTS * t.id + v - 1).returnCallIndirect(this.mb.type(T_TIER_TB));
       c.end();
     }
+    if (v === EXIT_LOOKUP && t.flags !== undefined) this.jumpCacheLookup(t.flags);
     this.syncCtl();
     c.i32Const(v).op(Opc.RETURN);
+  }
+
+  /**
+   * `lookup_and_goto_ptr` inside wasm (QEMU helper_lookup_tb_ptr): the pc (already in env) in the CPU's
+   * wasm jump cache; on a hit with this TB's flags, tail-call the TB found. A miss returns EXIT_LOOKUP.
+   */
+  private jumpCacheLookup(flags: number): void {
+    const c = this.c, t = this.tier!;
+    const lo = this.scratch('i32', 3), hi = this.scratch('i32', 4), e = this.scratch('i32', 6);
+    c.localGet(P_DONE).i32Const(t.maxTbInsns).op(Opc.I32_ADD).localGet(P_LIMIT).op(Opc.I32_LE_S);
+    c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_PC_LO).i32Const(0).op(Opc.I32_GE_S).op(Opc.I32_AND);
+    c.block(Opc.IF);
+    c.localGet(P_ENV).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_PC_LO).op(Opc.I32_ADD).mem(Opc.I32_LOAD, 2, 0).localSet(lo);
+    // hi = pcHiOffset < 0 ? 0 : env[pcHiOffset]
+    c.i32Const(0).localSet(hi);
+    c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_PC_HI).i32Const(0).op(Opc.I32_GE_S);
+    c.block(Opc.IF);
+    c.localGet(P_ENV).localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_PC_HI).op(Opc.I32_ADD).mem(Opc.I32_LOAD, 2, 0).localSet(hi);
+    c.end();
+    // e = jc + index(lo) * 16
+    c.localGet(lo).i32Const(1).op(Opc.I32_SHR_U).localGet(lo).i32Const(13).op(Opc.I32_SHR_U).op(Opc.I32_XOR)
+      .i32Const(TIER_JC_ENTRIES - 1).op(Opc.I32_AND).i32Const(Math.log2(TIER_JC_BYTES)).op(Opc.I32_SHL)
+      .localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_JC).op(Opc.I32_ADD).localSet(e);
+    c.localGet(e).mem(Opc.I32_LOAD, 2, 0).localGet(lo).op(Opc.I32_EQ);
+    c.localGet(e).mem(Opc.I32_LOAD, 2, 4).localGet(hi).op(Opc.I32_EQ).op(Opc.I32_AND);
+    c.localGet(e).mem(Opc.I32_LOAD, 2, 8).i32Const(flags).op(Opc.I32_EQ).op(Opc.I32_AND);
+    c.block(Opc.IF);
+    c.localGet(P_CTL).i32Const(t.id).mem(Opc.I32_STORE, 2, CTL_CUR);
+    c.localGet(P_RT).localGet(P_ENV).localGet(P_CTL).localGet(P_DONE).localGet(P_LIMIT)
+      .localGet(e).mem(Opc.I32_LOAD, 2, 12).returnCallIndirect(this.mb.type(T_TIER_TB));
+    c.end();
+    c.end();
   }
 
   /** Branch depth from the code being emitted to the region's dispatch loop. */

@@ -14,13 +14,14 @@
  * A TB whose runtime is not inside the memory (a CPU outside a machine) runs a closure-compiled copy.
  */
 import type { IrFunction } from '../../context.js';
-import type { HelperInfo } from '../../ir.js';
+import { EXIT_LOOKUP, type HelperInfo } from '../../ir.js';
 import { TcgIrError } from '../../interp.js';
 import type { Backend, CompileHooks, CompiledTb, TbRuntime } from '../backend.js';
 import { closureBackend } from '../closure.js';
 import { makeHelperTramp } from './backend.js';
 import {
-  CTL_DONE, CTL_LIMIT, generateTierModule, IMPORT_MODULE, T_TIER_TB, type TierCodegen, type TierMember,
+  CTL_DONE, CTL_LIMIT, generateTierModule, IMPORT_MODULE, T_TIER_TB, TIER_JC_BYTES, TIER_SLOTS,
+  type TierCodegen,
 } from './codegen.js';
 import { Code, ModuleBuilder, Opc } from './encoder.js';
 import { RAM_BASE_TABLE, type WasmTcgMemory } from './tcg-memory.js';
@@ -85,6 +86,8 @@ export interface WasmTier extends Backend {
   retire(owner: unknown): unknown[];
   /** How the cache's TBs link (set by the cache), so regions can take in their compiled neighbours. */
   graph: TierGraph | null;
+  /** The largest TB the cache makes, in instructions (set by the cache; default 512, QEMU's TCG_MAX_INSNS). */
+  maxTbInsns: number;
   /**
    * Queues a hot TB; `done` receives its code when the queue is compiled (at {@link batchSize} TBs or
    * at {@link flush}). `hooks.owner`/`hooks.chain` let TBs of one batch jump to each other directly.
@@ -100,6 +103,12 @@ export interface WasmTier extends Backend {
   owner(id: number): unknown;
   /** Records what TB `id` is for the loop (its TranslationBlock): its newest compiled copy. */
   setOwner(id: number, owner: unknown): void;
+  /** Registers a CPU's wasm jump cache (int32 view), so entries of retired TBs are cleared from it. */
+  addJumpCache(jc: Int32Array): void;
+  /** The table index of TB `id`'s entry (what a jump cache entry holds). */
+  entryIndex(id: number): number;
+  /** The last error a compilation threw (for diagnostics), or null. */
+  readonly lastError: unknown;
 }
 
 /** The TB graph as the cache knows it (owners are its TranslationBlocks). */
@@ -110,6 +119,8 @@ export interface TierGraph {
   incoming(owner: unknown): readonly unknown[];
   /** Gives `owner` a new compiled copy (it was taken into a region with newly hot neighbours). */
   adopt(owner: unknown, code: CompiledTb): void;
+  /** The TB flags of `owner` (lets its `lookup_and_goto_ptr` use the wasm jump cache). */
+  flags(owner: unknown): number;
 }
 
 /**
@@ -123,19 +134,20 @@ type Tramp = (...args: any[]) => unknown;
 const CTL_LIMIT_W = CTL_LIMIT >> 2;
 
 /**
- * Builds the two stubs that unlinked chain slots hold: they record the instructions done (the caller
- * already named itself in CTL_CUR) and return the chain exit value 1 or 2 to JS.
+ * Builds the stubs that empty table entries hold, one per kind of entry: they record the instructions
+ * done (the caller already named itself in CTL_CUR) and return to JS what the caller would have: chain
+ * exit 1 or 2, or EXIT_LOOKUP for a TB entry (reached from a stale jump cache entry).
  */
-function makeStubs(memory: WebAssembly.Memory): [Function, Function] {
+function makeStubs(memory: WebAssembly.Memory): Function[] {
   const mb = new ModuleBuilder();
   mb.importSharedMemory(IMPORT_MODULE, 'mem', 1, 65536);
-  const stub = (v: number): Code => new Code().localGet(2).localGet(3).mem(Opc.I32_STORE, 2, CTL_DONE).i32Const(v).end();
-  const f1 = mb.addFunc(T_TIER_TB, { locals: [], code: stub(1).w });
-  const f2 = mb.addFunc(T_TIER_TB, { locals: [], code: stub(2).w });
-  mb.exportFunc('s1', f1);
-  mb.exportFunc('s2', f2);
+  const values = [1, 2, EXIT_LOOKUP];
+  values.forEach((v, k) => {
+    const f = mb.addFunc(T_TIER_TB, { locals: [], code: new Code().localGet(2).localGet(3).mem(Opc.I32_STORE, 2, CTL_DONE).i32Const(v).end().w });
+    mb.exportFunc(`s${k}`, f);
+  });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { [IMPORT_MODULE]: { mem: memory } });
-  return [inst.exports['s1'] as Function, inst.exports['s2'] as Function];
+  return values.map((_, k) => inst.exports[`s${k}`] as Function);
 }
 
 /** The guest pc of a TB's IR (its first `insn_start`), as a number. */
@@ -169,6 +181,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
   /** The function of each compiled copy, and the table slots that were linked to it. */
   const fns: (Function | undefined)[] = [];
   const slotsInto = new Map<number, number[]>();
+  const jumpCaches: Int32Array[] = [];
   let queue: Pending[] = [];
   let lastError: unknown = null;
   const free: number[] = [];
@@ -193,11 +206,11 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
 
   const allocId = (): number => {
     const id = free.pop() ?? nextId++;
-    const need = 2 * id + 2;
+    const need = TIER_SLOTS * (id + 1);
     if (table.length < need) {
       const from = table.length;
-      table.grow(Math.max(need - from, from, 64));
-      for (let k = from; k < table.length; k++) table.set(k, stubs[k & 1] as any);
+      table.grow(Math.max(need - from, from, 3 * 64));
+      for (let k = from; k < table.length; k++) table.set(k, stubs[k % TIER_SLOTS] as any);
     }
     return id;
   };
@@ -272,7 +285,14 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
           if (j >= 0) { direct[n] = j; stats.directLinks++; }
         }
         const nbInsns = m.fn.ops.reduce((a, op) => a + (op.opc === 'insn_start' ? 1 : 0), 0);
-        return { fn: m.fn, tier: { id: ids[k]!, nbInsns, ...layout, ramBaseTable: RAM_BASE_TABLE, direct } satisfies TierCodegen };
+        const flags = graph !== null && m.owner !== undefined ? graph.flags(m.owner) : undefined;
+        return {
+          fn: m.fn,
+          tier: {
+            id: ids[k]!, nbInsns, ...layout, ramBaseTable: RAM_BASE_TABLE, direct, maxTbInsns: tier.maxTbInsns,
+            ...(flags !== undefined ? { flags } : {}),
+          } satisfies TierCodegen,
+        };
       }));
       const inst = new WebAssembly.Instance(new WebAssembly.Module(gen.bytes), { [IMPORT_MODULE]: importsFor(gen.imports) });
       stats.modules++;
@@ -280,6 +300,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       stats.bytes += gen.bytes.length;
       const mod = { ids, dead: false };
       const codes = members.map((m, k) => entry(inst.exports[`tb${k}`] as any, m.fn, ids[k]!));
+      ids.forEach((id, k) => table.set(TIER_SLOTS * id + 2, codes[k]!.tierFn as any));
       ids.forEach((id, k) => { moduleOf[id] = mod; irs[id] = members[k]!.fn; fns[id] = codes[k]!.tierFn; });
       // Neighbours taken in get their new copy now; the batch's own TBs through their callbacks.
       members.forEach((m, k) => { if (m.pending === null) graph!.adopt(m.owner, codes[k]!); });
@@ -300,6 +321,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
     stats,
     batchSize,
     graph: null,
+    maxTbInsns: 512,
     compile(fn: IrFunction): CompiledTb {
       const code = compileBatch([{ fn, hooks: undefined, done: () => undefined }])[0];
       if (!code) throw new TcgIrError('wasm tier: compilation failed');
@@ -323,7 +345,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       batch.forEach((p, k) => p.done(codes[k] ?? null));
     },
     link(srcId: number, slot: number, dst: TierCode | null): void {
-      const at = 2 * srcId + slot;
+      const at = TIER_SLOTS * srcId + slot;
       table.set(at, (dst !== null ? dst.tierFn : stubs[slot]) as any);
       if (dst !== null) {
         const list = slotsInto.get(dst.tierId);
@@ -336,10 +358,14 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       copies.delete(owner);
       const mates = new Set<unknown>();
       for (const id of ids) {
-        table.set(2 * id, stubs[0] as any);
-        table.set(2 * id + 1, stubs[1] as any);
+        for (let k = 0; k < TIER_SLOTS; k++) table.set(TIER_SLOTS * id + k, stubs[k] as any);
         // Slots of other TBs' copies (old ones included) that still lead here go back to the stubs.
-        for (const at of slotsInto.get(id) ?? []) if (table.get(at) === fns[id]) table.set(at, stubs[at & 1] as any);
+        for (const at of slotsInto.get(id) ?? []) if (table.get(at) === fns[id]) table.set(at, stubs[at % TIER_SLOTS] as any);
+        // And jump cache entries naming it.
+        const entryAt = TIER_SLOTS * id + 2;
+        for (const jc of jumpCaches) {
+          for (let w = 3; w < jc.length; w += TIER_JC_BYTES >> 2) if (jc[w] === entryAt) jc[w - 3] = jc[w - 2] = jc[w - 1] = jc[w] = -1;
+        }
         slotsInto.delete(id);
         fns[id] = undefined;
         owners[id] = undefined;
@@ -354,6 +380,13 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       }
       return [...mates];
     },
+    addJumpCache(jc: Int32Array): void {
+      jumpCaches.push(jc.fill(-1));
+    },
+    entryIndex(id: number): number {
+      return TIER_SLOTS * id + 2;
+    },
+    get lastError() { return lastError; },
     alive(id: number): boolean {
       const mod = moduleOf[id];
       return mod !== undefined && !mod.dead;
