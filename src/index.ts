@@ -40,6 +40,7 @@ export { closureBackend } from './tcg/backend/closure.js';
 export { interpreterBackend } from './tcg/backend/interpreter.js';
 export * from './tcg/backend/js.js';
 export * from './tcg/backend/wasm/index.js';
+export * from './tcg/backend/tiered.js';
 export * from './migration/index.js';
 export * from './hw/core/cpu.js';
 export * from './accel/tcg/tb-cache.js';
