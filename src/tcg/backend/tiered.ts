@@ -70,6 +70,21 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
   const stats: TieredBackendStats = { coldCompiles: 0, promotions: 0, hotFailures: 0 };
   /** The hot backend when it is a wasm tier (batched promotion). */
   const tier: WasmTier | null = hot !== null && 'enqueue' in hot ? (hot as WasmTier) : null;
+  /** With a wasm tier: generated JS for the TBs it declines (helper-heavy code), where allowed. */
+  let js: Backend | null = tier !== null && jsBackendAvailable() ? createJsBackend() : null;
+  const compileJs = (fn: IrFunction): CompiledTb | null => {
+    if (js === null) return null;
+    try {
+      const tb = js.compile(fn);
+      stats.promotions++;
+      return tb;
+    } catch (e) {
+      stats.hotFailures++;
+      lastHotError = e;
+      if (e instanceof JsBackendUnavailableError) js = null;
+      return null;
+    }
+  };
   let lastHotError: unknown = null;
 
   /** The hot version of `fn`, or null (stay cold) when the hot backend is absent or fails. */
@@ -107,14 +122,14 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
       let queued = false;
       const countCold: CompiledTb = (rt: TbRuntime): number => {
         if (--left >= 0) return coldTb(rt);
-        if (ir !== null && tier !== null) {
+        const opt = ir !== null && tier !== null ? (hooks !== undefined ? hooks.optimize(ir) : ir) : null;
+        if (opt !== null && tier!.accepts(opt)) {
           // The wasm tier compiles hot TBs in batches (one module, direct jumps between its TBs): queue
           // this one and stay cold a little longer, so the rest of its loop can join the batch.
-          const opt = hooks !== undefined ? hooks.optimize(ir) : ir;
           ir = null;
           queued = true;
           left = Math.max(1, threshold >> 2);
-          tier.enqueue(opt, hooks, (code) => {
+          tier!.enqueue(opt, hooks, (code) => {
             queued = false;
             if (code !== null) stats.promotions++; else stats.hotFailures++;
             impl = code ?? coldTb;
@@ -129,8 +144,10 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
         }
         if (ir !== null) {
           // Past the threshold: choose the code for this call and every later one, before running any of it.
-          // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot.
-          const hotTb = compileHot(hooks !== undefined ? hooks.optimize(ir) : ir);
+          // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot. A TB
+          // the wasm tier declines goes to generated JS.
+          const optimized = opt ?? (hooks !== undefined ? hooks.optimize(ir) : ir);
+          const hotTb = tier !== null ? compileJs(optimized) : compileHot(optimized);
           ir = null;
           impl = hotTb ?? coldTb;
           // Let the cache call the chosen code directly from now on (one call less per TB run).

@@ -14,7 +14,7 @@
  * A TB whose runtime is not inside the memory (a CPU outside a machine) runs a closure-compiled copy.
  */
 import type { IrFunction } from '../../context.js';
-import { EXIT_LOOKUP, type HelperInfo } from '../../ir.js';
+import { CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, EXIT_LOOKUP, type HelperInfo } from '../../ir.js';
 import { TcgIrError } from '../../interp.js';
 import type { Backend, CompileHooks, CompiledTb, TbRuntime } from '../backend.js';
 import { closureBackend } from '../closure.js';
@@ -97,6 +97,12 @@ export interface WasmTier extends Backend {
   flush(): void;
   /** TBs per module (the queue is compiled when it reaches this). */
   readonly batchSize: number;
+  /**
+   * Whether a hot TB should run here. Not a TB with several calls to helpers that read or write guest
+   * globals (e.g. floating point through softfloat helpers): in a region every such call writes back and
+   * reloads every global the region keeps in locals, so generated JS runs those TBs faster.
+   */
+  accepts(fn: IrFunction): boolean;
   /** False once TB `id` or a mate of its module was released (then it must not run: it may jump into a dead TB). */
   alive(id: number): boolean;
   /** The owner recorded for TB `id` (see {@link setOwner}). */
@@ -322,6 +328,15 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
     batchSize,
     graph: null,
     maxTbInsns: 512,
+    accepts(fn: IrFunction): boolean {
+      let calls = 0;
+      for (const op of fn.ops) {
+        if (op.opc !== 'call') continue;
+        const f = op.helper?.flags ?? 0;
+        if ((f & (CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS)) !== (CALL_NO_READ_GLOBALS | CALL_NO_WRITE_GLOBALS) && ++calls >= 2) return false;
+      }
+      return true;
+    },
     compile(fn: IrFunction): CompiledTb {
       const code = compileBatch([{ fn, hooks: undefined, done: () => undefined }])[0];
       if (!code) throw new TcgIrError('wasm tier: compilation failed');
