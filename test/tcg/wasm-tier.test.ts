@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TIER_TLB_LAYOUT, TLB_ENTRY_WORDS } from '../../src/accel/tcg/tlb.js';
 import { interpreterBackend } from '../../src/tcg/backend/interpreter.js';
-import { CTL_DONE, CTL_LIMIT, CTL_PC_LO, CTL_SIZE, CTL_TLB } from '../../src/tcg/backend/wasm/codegen.js';
+import { CTL_DONE, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../src/tcg/backend/wasm/codegen.js';
 import { createWasmTcgMemory, type WasmTcgMemory } from '../../src/tcg/backend/wasm/tcg-memory.js';
 import { createWasmTier, type TierRuntime, type WasmTier } from '../../src/tcg/backend/wasm/tier.js';
 import type { CompiledTb, TbRuntime } from '../../src/tcg/backend/backend.js';
@@ -63,6 +63,8 @@ class TierFakeRuntime extends FakeRuntime implements TierRuntime {
   readonly tierCtl: number;
   readonly tierCtlI32: Int32Array;
   tierEntered = false;
+  readonly icount = 0;
+  readonly tierBudgetEnd = 0x3fffffff;
 
   constructor(envInit: Uint8Array, memInit: Uint8Array) {
     super(envInit, memInit);
@@ -78,7 +80,7 @@ class TierFakeRuntime extends FakeRuntime implements TierRuntime {
     this.tierEnv = M.env.byteOffset;
     this.tierCtl = M.ctl.byteOffset;
     this.tierCtlI32 = M.ctl;
-    M.ctl[CTL_LIMIT >> 2] = 0x3fffffff;
+    M.ctl[CTL_STOP >> 2] = 0;
   }
   override load(lo: number, hi: number, memop: number, mmu: number): number { counts.slow++; return super.load(lo, hi, memop, mmu); }
   override store(lo: number, hi: number, vlo: number, vhi: number, memop: number, mmu: number): void {

@@ -12,7 +12,7 @@ import { EXIT_LOOKUP, type HelperInfo } from '../../tcg/ir.js';
 import {
   CTL_CUR, CTL_DONE, CTL_JC, CTL_LIMIT, CTL_PC_HI, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB, TIER_JC_BYTES, TIER_JC_ENTRIES, tierJcIndex,
 } from '../../tcg/backend/wasm/codegen.js';
-import type { TierCode, TierRuntime, WasmTier } from '../../tcg/backend/wasm/tier.js';
+import { LIMIT_STOP, type TierCode, type TierRuntime, type WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
 import {
   CpuLoopExit, CpuLoopExitNoExc, TARGET_PAGE_SIZE, type TcgCpuOps,
@@ -110,8 +110,7 @@ const PAGE_MASK = ~(TARGET_PAGE_SIZE - 1);
 const MASK32 = 0xffffffffn;
 const CTL_CUR_W = CTL_CUR >> 2, CTL_DONE_W = CTL_DONE >> 2, CTL_STOP_W = CTL_STOP >> 2;
 const CTL_LIMIT_W = CTL_LIMIT >> 2;
-/** CTL_LIMIT when chaining must stop: no instruction count is below it. */
-const LIMIT_STOP = -0x80000000;
+
 
 /** The per-CPU execution engine (QEMU CPUState's TCG part + cpu_exec). */
 export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, CodeWriteHandler {
@@ -142,6 +141,8 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
   readonly tierCtlI32: Int32Array;
   /** TierRuntime: set when a wasm TB was entered from the loop (the chain's end is in the control block). */
   tierEntered = false;
+  /** TierRuntime: the icount at which the running `exec` call's budget ends. */
+  tierBudgetEnd = 0;
   /** The wasm jump cache (src/tcg/backend/wasm/codegen.ts TIER_JC_*), or null without a tier. */
   private readonly tierJc: Int32Array | null;
   #halted = false;
@@ -551,14 +552,15 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
         || this.#interruptRequest || this.#halted || this.#exitRequest || this.oneInsnNext;
       let runs = 0;
       const ctl = this.tierCtlI32;
+      // A wasm TB entered below chains only to TBs that fit in what is left of the budget: it computes
+      // that from here (budget and icount change together), so no TB pays a store for it.
+      this.tierBudgetEnd = this.icount + budget;
       try {
         for (;;) {
           this.curTb = tb;
           this.curInsn = 0;
           this.chainBarrier = false;
           runs++;
-          // A wasm TB chains to a TB only if it fits in what is left of the budget.
-          ctl[CTL_LIMIT_W] = ctl[CTL_STOP_W] !== 0 ? LIMIT_STOP : Math.min(budget, 0x3fffffff);
           const exit = tb.code(this);
           let n = tb.nbInsns;
           if (this.tierEntered) {

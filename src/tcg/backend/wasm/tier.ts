@@ -20,7 +20,7 @@ import type { Backend, CompileHooks, CompiledTb, TbRuntime } from '../backend.js
 import { closureBackend } from '../closure.js';
 import { makeHelperTramp } from './backend.js';
 import {
-  CTL_DONE, CTL_LIMIT, generateTierModule, IMPORT_MODULE, T_TIER_TB, TIER_JC_BYTES, TIER_SLOTS,
+  CTL_DONE, CTL_LIMIT, CTL_STOP, generateTierModule, IMPORT_MODULE, T_TIER_TB, TIER_JC_BYTES, TIER_SLOTS,
   type TierCodegen,
 } from './codegen.js';
 import { Code, ModuleBuilder, Opc } from './encoder.js';
@@ -47,6 +47,9 @@ export interface TierRuntime extends TbRuntime {
   readonly tierCtlI32: Int32Array;
   /** Set by a TB's entry from JS: the loop then reads the control block. */
   tierEntered: boolean;
+  /** Instructions executed so far, and the count at which the current run's budget ends. */
+  readonly icount: number;
+  readonly tierBudgetEnd: number;
 }
 
 /** What the tier attaches to the code of a TB it compiled. */
@@ -138,6 +141,9 @@ export const TIER_MAX_REGION = 256;
 type Tramp = (...args: any[]) => unknown;
 
 const CTL_LIMIT_W = CTL_LIMIT >> 2;
+const CTL_STOP_W = CTL_STOP >> 2;
+/** CTL_LIMIT when chaining must stop: no instruction count is below it. */
+export const LIMIT_STOP = -0x80000000;
 
 /**
  * Builds the stubs that empty table entries hold, one per kind of entry: they record the instructions
@@ -243,7 +249,10 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       const x = rt as TierRuntime;
       if (x.tierEnv === undefined || x.tierEnv < 0) return (fallback ??= closureBackend.compile(ir))(rt);
       x.tierEntered = true;
-      return run(rt, x.tierEnv, x.tierCtl, 0, x.tierCtlI32[CTL_LIMIT_W]!);
+      const ctl = x.tierCtlI32;
+      const limit = ctl[CTL_STOP_W] !== 0 ? LIMIT_STOP : Math.min(x.tierBudgetEnd - x.icount, 0x3fffffff);
+      ctl[CTL_LIMIT_W] = limit;
+      return run(rt, x.tierEnv, x.tierCtl, 0, limit);
     }, { tierId: id, tierFn: run as Function });
   };
 
