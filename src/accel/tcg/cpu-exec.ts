@@ -572,7 +572,8 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
           }
           this.icount += n;
           budget -= n;
-          if (exit === EXIT_LOOKUP && !this.stopChain) {
+          // (stopChain read straight from its word: the accessor showed in profiles)
+          if (exit === EXIT_LOOKUP && ctl[CTL_STOP_W] === 0) {
             // An indirect or cross-page jump: look the target up in the jump cache here and go on, as
             // QEMU's lookup_and_goto_ptr does inside generated code (helper_lookup_tb_ptr); on a miss
             // the boundary code above does the full lookup or translates.
@@ -590,7 +591,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
           }
           last = tb;
           lastSlot = (exit - 1) as 0 | 1;
-          if (this.stopChain) break;
+          if (ctl[CTL_STOP_W] !== 0) break;
           const d: TranslationBlock | null = exit === 1 ? tb.jmpDest0 : tb.jmpDest1;
           if (d === null || d.nbInsns > budget) break;
           tb = d;
