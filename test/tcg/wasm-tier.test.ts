@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TIER_TLB_LAYOUT, TLB_ENTRY_WORDS } from '../../src/accel/tcg/tlb.js';
 import { interpreterBackend } from '../../src/tcg/backend/interpreter.js';
-import { CTL_DONE, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../src/tcg/backend/wasm/codegen.js';
+import { CTL_ADDEND, CTL_DONE, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB } from '../../src/tcg/backend/wasm/codegen.js';
 import { createWasmTcgMemory, type WasmTcgMemory } from '../../src/tcg/backend/wasm/tcg-memory.js';
 import { createWasmTier, type TierRuntime, type WasmTier } from '../../src/tcg/backend/wasm/tier.js';
 import type { CompiledTb, TbRuntime } from '../../src/tcg/backend/backend.js';
@@ -31,16 +31,19 @@ function setup(): { memory: WasmTcgMemory; tier: WasmTier; ram: Uint8Array; env:
   memory.setRamBlock(0, ram);
   const env = memory.allocateI32(ENV_SIZE >> 2, 64);
   const tlb = memory.allocateI32(TLB_WORDS, 64).fill(-1);
+  const addends = memory.allocateI32(TLB_WORDS / TLB_ENTRY_WORDS, 64).fill(-1);
   // The fake memory's pages, readable and writable in every MMU mode (tags as src/accel/tcg/tlb.ts).
   for (let m = 0; m < MMU_MODES; m++) {
     for (let p = 0; p < MEM_SIZE; p += 0x1000) {
       const va = MEM_BASE + p;
       const e = ((m << TIER_TLB_LAYOUT.tlbBits) + ((va >>> 12) & ((1 << TIER_TLB_LAYOUT.tlbBits) - 1))) * TLB_ENTRY_WORDS;
       tlb.set([va, 0, va, 0, va, 0, 0, p], e);
+      addends[e / TLB_ENTRY_WORDS] = ram.byteOffset + p;
     }
   }
   const ctl = memory.allocateI32(CTL_SIZE >> 2, 64);
   ctl[CTL_TLB >> 2] = tlb.byteOffset;
+  ctl[CTL_ADDEND >> 2] = addends.byteOffset;
   ctl[CTL_PC_LO >> 2] = -1; // no pc global: lookups return to the caller
   return { memory, tier: createWasmTier(memory, TIER_TLB_LAYOUT), ram, env, tlb, ctl };
 }

@@ -10,7 +10,7 @@
 import type { TbRuntime } from '../../tcg/backend/backend.js';
 import { EXIT_LOOKUP, type HelperInfo } from '../../tcg/ir.js';
 import {
-  CTL_CUR, CTL_DONE, CTL_JC, CTL_LIMIT, CTL_PC_HI, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB, TIER_JC_BYTES, TIER_JC_ENTRIES, tierJcIndex,
+  CTL_ADDEND, CTL_CUR, CTL_DONE, CTL_JC, CTL_LIMIT, CTL_PC_HI, CTL_PC_LO, CTL_SIZE, CTL_STOP, CTL_TLB, TIER_JC_BYTES, TIER_JC_ENTRIES, tierJcIndex,
 } from '../../tcg/backend/wasm/codegen.js';
 import { LIMIT_STOP, type TierCode, type TierRuntime, type WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { CF_COUNT_MASK, CF_HOOKS, CF_NOCACHE, TbCache, type TbCacheClient, type TbCacheStats, type TranslationBlock } from './tb-cache.js';
@@ -206,7 +206,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
     const tierEnv = tier !== null && (options.tlbBits ?? tier.layout.tlbBits) === tier.layout.tlbBits
       ? tier.memory.addressOf(envI32) : -1;
     super(ops, as, options.cache.ram, tierEnv >= 0
-      ? { ...options, allocateEntries: (words) => tier!.memory.allocateI32(words, 64) }
+      ? { ...options, allocateEntries: (words) => tier!.memory.allocateI32(words, 64), allocateAddends: (n) => tier!.memory.allocateI32(n, 64) }
       : options);
     this.tier = tierEnv >= 0 ? tier : null;
     this.tierEnv = tierEnv;
@@ -214,6 +214,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
       this.tierCtlI32 = tier!.memory.allocateI32(CTL_SIZE >> 2, 64);
       this.tierCtl = this.tierCtlI32.byteOffset;
       this.tierCtlI32[CTL_TLB >> 2] = tier!.memory.addressOf(this.entries);
+      this.tierCtlI32[CTL_ADDEND >> 2] = tier!.memory.addressOf(this.addends!);
       // The wasm jump cache, for TBs ending in lookup_and_goto_ptr (needs the pc's place in env).
       this.tierJc = tier!.memory.allocateI32(TIER_JC_ENTRIES * (TIER_JC_BYTES >> 2), 64);
       tier!.addJumpCache(this.tierJc);

@@ -177,7 +177,10 @@ export class TbCache {
     const tier = this.tier;
     // Translated wasm code reaches RAM through the tier memory's RAM base table.
     if (tier !== null) {
-      this.ram.onRegister = (id, bytes) => tier.memory.setRamBlock(id, bytes);
+      this.ram.onRegister = (id, bytes) => {
+        tier.memory.setRamBlock(id, bytes);
+        this.ram.hostAddress[id] = tier.memory.addressOf(bytes);
+      };
       tier.maxTbInsns = this.maxInsnsPerTb;
       tier.graph = {
         chain: (o, slot) => (o as TranslationBlock).jmpDest(slot),

@@ -88,6 +88,8 @@ export class RamTable {
   private readonly ids = new Map<TcgRamBlock, number>();
   /** Called when a block gets its id (the wasm tier records where the block's bytes are). */
   onRegister: ((id: number, bytes: Uint8Array) => void) | null = null;
+  /** Byte address of each block in the wasm tier's memory (set through {@link onRegister}), or -1. */
+  readonly hostAddress: number[] = [];
 
   /** The id of `block`, registering it on first use. */
   idOf(block: TcgRamBlock): number {
@@ -204,6 +206,11 @@ export interface SoftTlbOptions {
    * TLB directly; default: a fresh `Int32Array`.
    */
   readonly allocateEntries?: ((words: number) => Int32Array) | undefined;
+  /**
+   * Allocates the addends (one int32 per entry: the byte address of the entry's RAM page in the wasm
+   * tier's memory, from {@link RamTable.hostAddress}, or -1), kept for translated wasm code; default none.
+   */
+  readonly allocateAddends?: ((entries: number) => Int32Array) | undefined;
 }
 
 /** Statistics of one soft TLB. */
@@ -223,6 +230,8 @@ export interface TlbStats {
 export class SoftTlb {
   /** See the module comment for the layout. */
   readonly entries: Int32Array;
+  /** Per entry: the byte address of its RAM page in the wasm tier's memory, or -1 (see SoftTlbOptions). */
+  readonly addends: Int32Array | null;
   /** Physical address of each entry's page (the slow path and code tracking use it); index = word / 8. */
   readonly physPages: bigint[];
   readonly tlbBits: number;
@@ -256,6 +265,7 @@ export class SoftTlb {
     this.nbMmuModes = Math.max(1, ops.nbMmuModes);
     const words = this.nbMmuModes * this.tlbSize * TLB_ENTRY_WORDS;
     this.entries = (options.allocateEntries?.(words) ?? new Int32Array(words)).fill(-1);
+    this.addends = options.allocateAddends?.(words / TLB_ENTRY_WORDS).fill(-1) ?? null;
     this.physPages = new Array<bigint>(this.nbMmuModes * this.tlbSize).fill(-1n);
     this.bytes = ram.bytes;
     this.views = ram.views;
@@ -579,6 +589,10 @@ export class SoftTlb {
     ent[e + TLB_CODE_HI] = (prot & PROT_EXEC) !== 0 ? hi : -1;
     ent[e + TLB_RAM_ID] = ramId;
     ent[e + TLB_RAM_OFFSET] = ramOff;
+    if (this.addends !== null) {
+      const base = ramId >= 0 ? this.ram.hostAddress[ramId] ?? -1 : -1;
+      this.addends[e / TLB_ENTRY_WORDS] = base >= 0 ? base + ramOff : -1;
+    }
     this.physPages[e / TLB_ENTRY_WORDS] = phys;
     return e;
   }

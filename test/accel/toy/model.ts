@@ -169,11 +169,19 @@ export class ToyModel {
     s.pc = next;
   }
 
-  /** Runs up to `n` instructions (traps count as steps that retire nothing); returns instructions retired. */
+  /**
+   * Runs up to `n` instructions (traps count as steps that retire nothing); returns instructions retired.
+   * Stops, as the execution loop does (MAX_EXCEPTIONS_WITHOUT_PROGRESS, reason 'stalled'), after 2^16
+   * traps in a row that retire nothing (a trap vector that itself faults).
+   */
   run(n: number): number {
     const start = this.icount;
+    let stall = 0;
     while (this.icount - start < n) {
+      const before = this.icount;
       if (!this.step()) break;
+      stall = this.icount === before ? stall + 1 : 0;
+      if (stall >= 1 << 16) break;
     }
     return this.icount - start;
   }

@@ -123,8 +123,13 @@ export const CTL_JC = 20;
 /** Byte offsets in env of the pc's low word and high word (-1: a 32-bit pc), or -1 for no pc global. */
 export const CTL_PC_LO = 24;
 export const CTL_PC_HI = 28;
+/**
+ * Byte address of the TLB's addends: one int32 per entry, the byte address in the memory of the entry's
+ * RAM page, or -1 when that RAM is elsewhere (QEMU CPUTLBEntry.addend).
+ */
+export const CTL_ADDEND = 32;
 /** Bytes of a control block. */
-export const CTL_SIZE = 32;
+export const CTL_SIZE = 64;
 
 /**
  * The wasm jump cache (QEMU's tb_jmp_cache, as helper_lookup_tb_ptr reads it): where a TB that ends in
@@ -394,6 +399,7 @@ class RegionCtx {
   readonly dirty = new Set<Temp>();
   cacheGlobals = true;
   tlbLocal = -1;
+  addendLocal = -1;
   /** Blocks between the current member's top level and the dispatch loop. */
   depthToDispatch = 0;
   /** Index of the member being emitted. */
@@ -430,8 +436,9 @@ class TbCodegen {
   private stateLocal = -1;
 
   private readonly nbParams: number;
-  /** Local holding the TLB base (tier mode, TBs with guest memory accesses). */
+  /** Locals holding the TLB base and the addends' base (tier mode, TBs with guest memory accesses). */
   private tlbLocal = -1;
+  private addendLocal = -1;
 
   constructor(private readonly fn: IrFunction, private readonly tier: TierCodegen | null = null, shared: SharedModule | null = null,
     private readonly region: RegionCtx | null = null) {
@@ -449,6 +456,7 @@ class TbCodegen {
     this.dirty = r.dirty;
     this.cacheGlobals = r.cacheGlobals;
     this.tlbLocal = r.tlbLocal;
+    this.addendLocal = r.addendLocal;
   }
 
   // ---- locals -------------------------------------------------------------------------------------
@@ -939,6 +947,8 @@ class TbCodegen {
     if (anyMemoryAccess) {
       r.tlbLocal = this.newLocal(ValType.I32);
       this.c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_TLB).localSet(r.tlbLocal);
+      r.addendLocal = this.newLocal(ValType.I32);
+      this.c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_ADDEND).localSet(r.addendLocal);
     }
   }
 
@@ -1010,21 +1020,21 @@ class TbCodegen {
       this.push(addr); c.localSet(lo);
       c.i32Const(0).localSet(hi);
     }
-    const e = this.scratch('i32', 6);
+    const e = this.scratch('i32', 6), i4 = this.scratch('i32', 2);
     const mmuOff = (mmu << t.tlbBits) * t.tlbEntryBytes;
     const tag = mmuOff + (write ? t.tlbWriteTag : t.tlbReadTag);
-    // e = tlb + ((lo >>> pageBits) & mask) * entryBytes
+    // i4 = ((lo >>> pageBits) & mask) * 4 (the addend's offset); e = tlb + i4 * entryBytes / 4
     c.localGet(lo).i32Const(t.pageBits).op(Opc.I32_SHR_U).i32Const((1 << t.tlbBits) - 1).op(Opc.I32_AND)
-      .i32Const(Math.log2(t.tlbEntryBytes)).op(Opc.I32_SHL).localGet(this.tlbLocal).op(Opc.I32_ADD).localSet(e);
+      .i32Const(2).op(Opc.I32_SHL).localTee(i4)
+      .i32Const(Math.log2(t.tlbEntryBytes) - 2).op(Opc.I32_SHL).localGet(this.tlbLocal).op(Opc.I32_ADD).localSet(e);
     // (lo & (PAGE_MASK | (size - 1))) == tag.lo && hi == tag.hi
     c.localGet(lo).i32Const(~((1 << t.pageBits) - 1) | ((1 << size) - 1)).op(Opc.I32_AND)
       .localGet(e).mem(Opc.I32_LOAD, 2, tag).op(Opc.I32_NE);
     c.localGet(hi).localGet(e).mem(Opc.I32_LOAD, 2, tag + 4).op(Opc.I32_NE).op(Opc.I32_OR).brIf(slowDepth);
-    // host = ramBase[id]; RAM outside the memory (-1) takes the slow path
-    c.localGet(e).mem(Opc.I32_LOAD, 2, mmuOff + t.tlbRamId).i32Const(2).op(Opc.I32_SHL)
-      .mem(Opc.I32_LOAD, 2, t.ramBaseTable).localTee(host).i32Const(0).op(Opc.I32_LT_S).brIf(slowDepth);
-    c.localGet(host).localGet(e).mem(Opc.I32_LOAD, 2, mmuOff + t.tlbRamOffset).op(Opc.I32_ADD)
-      .localGet(lo).i32Const((1 << t.pageBits) - 1).op(Opc.I32_AND).op(Opc.I32_ADD).localSet(host);
+    // host = addend + page offset; RAM outside the memory (addend -1) takes the slow path
+    c.localGet(i4).localGet(this.addendLocal).op(Opc.I32_ADD).mem(Opc.I32_LOAD, 2, (mmu << t.tlbBits) * 4)
+      .localTee(host).i32Const(0).op(Opc.I32_LT_S).brIf(slowDepth);
+    c.localGet(host).localGet(lo).i32Const((1 << t.pageBits) - 1).op(Opc.I32_AND).op(Opc.I32_ADD).localSet(host);
   }
 
   private tierLoad(op: Op, insn: number): void {
