@@ -88,8 +88,9 @@ export class CpuHooks extends EventEmitter<CpuEvents> {
 
 /**
  * Which TCG backend compiles this CPU's TBs: `closure` (default; no eval, works under a strict CSP),
- * `js` (generated JS through `new Function`), `wasm` (WebAssembly), `auto` (closures first, hot TBs recompiled to
- * generated JS where `new Function` is allowed), or `interp` (the reference IR interpreter, the oracle).
+ * `js` (generated JS through `new Function`), `wasm` (WebAssembly, one module per TB), `auto` (closures first,
+ * hot TBs recompiled into the wasm tier where shared WebAssembly memory exists, else to generated JS where
+ * `new Function` is allowed), or `interp` (the reference IR interpreter, the oracle).
  */
 export type TcgBackendName = 'closure' | 'interp' | 'js' | 'wasm' | 'auto';
 
@@ -138,7 +139,7 @@ export function tcgBackend(b: TcgBackendName | Backend): Backend {
   if (b === 'interp') return interpreterBackend;
   if (b === 'js') return createJsBackend();
   if (b === 'wasm') return createWasmBackend();
-  // Hot-code tiering: closures first, TBs that run often recompiled to generated JS.
+  // Hot-code tiering: closures first, TBs that run often recompiled into the wasm tier (or generated JS).
   if (b === 'auto') return createAutoBackend({ tierLayout: TIER_TLB_LAYOUT });
   throw new LifecycleError(`unknown TCG backend '${String(b)}': expected 'closure', 'js', 'wasm', 'auto' or 'interp'`);
 }
