@@ -72,36 +72,27 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
   const tier: WasmTier | null = hot !== null && 'enqueue' in hot ? (hot as WasmTier) : null;
   /** With a wasm tier: generated JS for the TBs it declines (helper-heavy code), where allowed. */
   let js: Backend | null = tier !== null && jsBackendAvailable() ? createJsBackend() : null;
-  const compileJs = (fn: IrFunction): CompiledTb | null => {
-    if (js === null) return null;
-    try {
-      const tb = js.compile(fn);
-      stats.promotions++;
-      return tb;
-    } catch (e) {
-      stats.hotFailures++;
-      lastHotError = e;
-      if (e instanceof JsBackendUnavailableError) js = null;
-      return null;
-    }
-  };
   let lastHotError: unknown = null;
 
-  /** The hot version of `fn`, or null (stay cold) when the hot backend is absent or fails. */
-  const compileHot = (fn: IrFunction): CompiledTb | null => {
-    if (hot === null) return null;
+  /**
+   * `fn` compiled by `b`, or null (stay cold) when `b` is absent or fails; `forget` is called when code
+   * generation turns out to be forbidden here (CSP), so no TB tries that backend again.
+   */
+  const compileWith = (b: Backend | null, fn: IrFunction, forget: () => void): CompiledTb | null => {
+    if (b === null) return null;
     try {
-      const tb = hot.compile(fn);
+      const tb = b.compile(fn);
       stats.promotions++;
       return tb;
     } catch (e) {
       stats.hotFailures++;
       lastHotError = e;
-      // Code generation is forbidden here (CSP): no TB will ever compile hot, stop trying.
-      if (e instanceof JsBackendUnavailableError) hot = null;
+      if (e instanceof JsBackendUnavailableError) forget();
       return null;
     }
   };
+  const compileHot = (fn: IrFunction): CompiledTb | null => compileWith(hot, fn, () => { hot = null; });
+  const compileJs = (fn: IrFunction): CompiledTb | null => compileWith(js, fn, () => { js = null; });
 
   const backend: TieredBackend = {
     name: hot === null ? cold.name : `tiered(${cold.name}->${hot.name})`,

@@ -143,18 +143,8 @@ export const TIER_SLOTS = 3;
 /** The jump cache index of a pc's low word (the same hash as the execution loop's jump cache). */
 export const tierJcIndex = (lo: number): number => ((lo >>> 1) ^ (lo >>> 13)) & (TIER_JC_ENTRIES - 1);
 
-/**
- * Tier mode (./tier.ts): the TB is one function `tb(rt, env, ctl)` of a module that imports the machine's
- * shared memory (`mem`) and chain table (`tbl`). Guest loads and stores hit the soft TLB inline (layout in
- * src/accel/tcg/tlb.ts, passed here as numbers so this layer does not import it) and read RAM where the
- * RAM base table says; `goto_tb n; exit_tb n+1` tail-calls table entry `2·id + n` (the linked TB, or a
- * stub returning n+1) unless the control block says stop.
- */
-export interface TierCodegen {
-  /** The TB's number in the tier: its chain slots are table entries 2·id and 2·id+1. */
-  readonly id: number;
-  /** Guest instructions of the TB (added to CTL_DONE at every exit). */
-  readonly nbInsns: number;
+/** The soft TLB's layout and the guest page size (src/accel/tcg/tlb.ts TIER_TLB_LAYOUT; numbers, so no import). */
+export interface TierTlbLayout {
   /** log2 of TLB entries per MMU index. */
   readonly tlbBits: number;
   /** Bytes per TLB entry and the byte offsets of its fields. */
@@ -163,10 +153,24 @@ export interface TierCodegen {
   readonly tlbWriteTag: number;
   readonly tlbRamId: number;
   readonly tlbRamOffset: number;
-  /** Byte address of the RAM base table (int32 per RAM id, -1 = not in the memory). */
-  readonly ramBaseTable: number;
   /** Guest page bits (the TLB's page size). */
   readonly pageBits: number;
+}
+
+/**
+ * Tier mode (./tier.ts): the TB is a member of a region module (see {@link generateTierModule}) that
+ * imports the machine's shared memory (`mem`) and chain table (`tbl`). Guest loads and stores hit the soft
+ * TLB inline (layout in src/accel/tcg/tlb.ts, passed here as numbers so this layer does not import it) and
+ * read RAM at the entry's addend; `goto_tb n; exit_tb n+1` continues at a region member or tail-calls
+ * table entry `3·id + n` (the linked TB, or a stub returning n+1) while the budget and stop flag allow it.
+ */
+export interface TierCodegen extends TierTlbLayout {
+  /** The TB's number in the tier: its chain slots are table entries 3·id and 3·id+1. */
+  readonly id: number;
+  /** Guest instructions of the TB (added to DONE at every exit). */
+  readonly nbInsns: number;
+  /** Byte address of the RAM base table (int32 per RAM id, -1 = not in the memory). */
+  readonly ramBaseTable: number;
   /** Region member to continue at for chain slot 0 and 1, or -1: through the table. */
   readonly direct?: readonly [number, number];
   /** Instructions of those members (set by {@link generateTierModule}). */
@@ -666,6 +670,18 @@ class TbCodegen {
 
     for (const g of this.usedGlobals) if (this.gLocal.has(g.id)) this.reloadGlobal(g);
     if (this.tier) this.tierPrologue();
+    this.emitSegments();
+    c.end();
+    return { locals: this.locals, code: c.w };
+  }
+
+  /**
+   * The TB's ops as segments (see the file comment), ending in `unreachable`: every path leaves through
+   * an exit, so control never falls out of it (into the next member, in a region).
+   */
+  private emitSegments(): void {
+    const c = this.c;
+    const { nbSegs, hasBackward } = this.seg;
     if (hasBackward) {
       this.stateLocal = this.newLocal(ValType.I32);
       c.block(Opc.LOOP);
@@ -676,11 +692,10 @@ class TbCodegen {
       c.localGet(this.stateLocal).brTable(Array.from({ length: nbSegs }, (_, k) => k), 0);
       c.end();
     }
-
     let insn = -1;
     let dead = false;
     this.curSeg = 0;
-    fn.ops.forEach((op, idx) => {
+    this.fn.ops.forEach((op, idx) => {
       if (this.seg.starts.has(idx)) {
         // The end of block B_k: segment k starts here, reached by fallthrough or a branch.
         c.end();
@@ -695,9 +710,7 @@ class TbCodegen {
     });
     if (!dead) this.exit(0);
     if (hasBackward) c.end();
-    c.op(Opc.UNREACHABLE).end();
-
-    return { locals: this.locals, code: c.w };
+    c.op(Opc.UNREACHABLE);
   }
 
   /** Emits one op; returns true if the code after it is unreachable. */
@@ -954,39 +967,9 @@ class TbCodegen {
 
   /** Region mode: this member's code, entered from the dispatch loop (any global may be dirty). */
   emitMember(): void {
-    const fn = this.fn;
-    const c = this.c;
-    const { nbSegs, hasBackward } = this.seg;
     this.dirty.clear();
     this.assumeAllDirty();
-    if (hasBackward) {
-      this.stateLocal = this.newLocal(ValType.I32);
-      c.block(Opc.LOOP);
-    }
-    for (let k = nbSegs - 1; k >= 1; k--) c.block(Opc.BLOCK);
-    if (hasBackward) {
-      c.block(Opc.BLOCK);
-      c.localGet(this.stateLocal).brTable(Array.from({ length: nbSegs }, (_, k) => k), 0);
-      c.end();
-    }
-    let insn = -1;
-    let dead = false;
-    this.curSeg = 0;
-    fn.ops.forEach((op, idx) => {
-      if (this.seg.starts.has(idx)) {
-        c.end();
-        this.curSeg = this.seg.opSeg[idx]!;
-        dead = false;
-        this.dirty.clear();
-        this.assumeAllDirty();
-      }
-      if (op.opc === 'insn_start') insn++;
-      if (dead) return;
-      dead = this.emitOp(op, insn);
-    });
-    if (!dead) this.exit(0);
-    if (hasBackward) c.end();
-    c.op(Opc.UNREACHABLE);
+    this.emitSegments();
   }
 
   /** Tier mode, before a call out or a return to JS: which TB runs and what completed before it. */

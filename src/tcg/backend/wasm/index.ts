@@ -3,7 +3,9 @@ export {
   createWasmBackend, wasmBackend, WasmEnvAllocationError,
   type WasmBackend, type WasmBackendOptions, type WasmBackendStats, type WasmEnv, type WasmEnvRuntime,
 } from './backend.js';
-export { envFootprint, generateTb, IMPORT_MODULE, type GeneratedTb, type TbImports } from './codegen.js';
+export {
+  envFootprint, generateTb, generateTierModule, IMPORT_MODULE, type GeneratedTb, type TbImports, type TierCodegen, type TierMember,
+} from './codegen.js';
 export { ByteWriter, Code, ModuleBuilder, Opc, ValType, BLOCK_VOID, type FuncBody, type FuncType } from './encoder.js';
 export { createWasmTcgMemory, WasmTcgMemory, WasmTcgMemoryError, RAM_BASE_TABLE } from './tcg-memory.js';
 export {

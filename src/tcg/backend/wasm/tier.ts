@@ -21,21 +21,12 @@ import { closureBackend } from '../closure.js';
 import { makeHelperTramp } from './backend.js';
 import {
   CTL_DONE, CTL_LIMIT, CTL_STOP, generateTierModule, IMPORT_MODULE, T_TIER_TB, TIER_JC_BYTES, TIER_SLOTS,
-  type TierCodegen,
+  type TierCodegen, type TierTlbLayout,
 } from './codegen.js';
+
+export type { TierTlbLayout };
 import { Code, ModuleBuilder, Opc } from './encoder.js';
 import { RAM_BASE_TABLE, type WasmTcgMemory } from './tcg-memory.js';
-
-/** The soft TLB's layout and the guest page size (from src/accel/tcg/tlb.ts; numbers, so no import). */
-export interface TierTlbLayout {
-  readonly tlbBits: number;
-  readonly tlbEntryBytes: number;
-  readonly tlbReadTag: number;
-  readonly tlbWriteTag: number;
-  readonly tlbRamId: number;
-  readonly tlbRamOffset: number;
-  readonly pageBits: number;
-}
 
 /** What a runtime must offer for TBs to run in wasm (the execution loop implements it). */
 export interface TierRuntime extends TbRuntime {
