@@ -1,17 +1,19 @@
 /**
  * The wasm tier: hot TBs compiled to WebAssembly that run against the machine's one memory
  * (./tcg-memory.ts: guest RAM, env, the soft TLB) and chain to each other inside wasm, as QEMU's TBs
- * jump to each other directly (accel/tcg/cpu-exec.c tb_add_jump patches the jump; here a `funcref`
- * table entry is set and the TB tail-calls through it with `return_call_indirect`).
+ * jump to each other directly (accel/tcg/cpu-exec.c tb_add_jump patches the jump).
  *
- * Each TB gets a number `id`; its chain slot n is table entry `2·id + n`, holding the linked TB's
- * function or a stub that returns `n + 1` (the plain chain exit the execution loop expects). The TB
- * checks the CPU's control block before every tail call (stop flag, instruction budget), so interrupts,
- * exit requests, flushes and budgets are honoured at TB boundaries as in the JS loop. The loop side
- * (src/accel/tcg/cpu-exec.ts) links, unlinks and reads the control block after a run: which TB ran last
- * (CTL_CUR) and how many instructions completed (CTL_DONE).
+ * Hot TBs are queued and compiled in batches into *regions* (one function holding several TBs, guest
+ * registers kept in locals across them; ./codegen.ts generateTierModule); a region takes in the compiled
+ * TBs linked to its new ones. Each compiled TB gets a number `id` and three table entries: chain slot 0
+ * and 1 (`3·id + n`: the linked TB's entry, or a stub that returns `n + 1`, the plain chain exit the
+ * loop expects) and its own entry (`3·id + 2`, what the wasm jump cache names). A TB goes on to the next
+ * only if it fits in the budget and the stop flag is clear, so interrupts, exit requests, flushes and
+ * budgets are honoured at TB boundaries as in the JS loop. The loop side (src/accel/tcg/cpu-exec.ts)
+ * links, fills the jump cache, and reads the control block after a run: which TB ran last (CTL_CUR) and
+ * how many instructions completed (CTL_DONE).
  *
- * A TB whose runtime is not inside the memory (a CPU outside a machine) runs a closure-compiled copy.
+ * A TB whose runtime is not inside the memory (a CPU whose env is elsewhere) runs a closure-compiled copy.
  */
 import type { IrFunction } from '../../context.js';
 import { CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, EXIT_LOOKUP, type HelperInfo } from '../../ir.js';
@@ -24,9 +26,10 @@ import {
   type TierCodegen, type TierTlbLayout,
 } from './codegen.js';
 
-export type { TierTlbLayout };
 import { Code, ModuleBuilder, Opc } from './encoder.js';
 import { RAM_BASE_TABLE, type WasmTcgMemory } from './tcg-memory.js';
+
+export type { TierTlbLayout };
 
 /** What a runtime must offer for TBs to run in wasm (the execution loop implements it). */
 export interface TierRuntime extends TbRuntime {
