@@ -2,8 +2,8 @@
  * The wasm tier's code (regions, inline soft-TLB fast path, bookkeeping in the control block) against the
  * reference interpreter on random IR programs (test/tcg/gen-ir.ts): the same exit value, env, guest
  * memory, helper call sequence and `curInsn` at a fault. The fake guest memory lives in the tier's
- * machine memory with TLB entries for its pages, so loads and stores take the inline path (and the
- * slow path for misaligned, big-endian and unmapped accesses).
+ * machine memory with TLB entries for its pages, so aligned little-endian accesses to it take the inline
+ * path (checked on its own below) and the others the slow path.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -112,9 +112,8 @@ describe('wasm tier code', () => {
           const d = diffOutcome(want, got);
           if (d) expect.fail(`${d}\n${dumpIr(fn)}`);
         }), { numRuns: 80, endOnFailure: true });
-        // Some accesses (aligned, little-endian, in range: the generator makes most of them otherwise) hit
-        // the fake RAM's TLB entries and never left wasm.
-        expect(counts.all - counts.slow).toBeGreaterThanOrEqual(5);
+        // (Few random accesses are aligned, little-endian and in range, so how many took the inline path
+        // varies; the test below drives that path on purpose.)
         counts.all = counts.slow = 0;
       });
     }
