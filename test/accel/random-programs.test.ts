@@ -154,7 +154,7 @@ describe('random toy programs', () => {
       // The tier variants really ran in wasm: env and TLB in the tier memory, TBs compiled there.
       if (variant.tierThreshold !== undefined) {
         expect(tierRuns).toBeGreaterThan(0);
-        expect(tierTbs).toBeGreaterThan(tierRuns);
+        expect(tierTbs).toBeGreaterThan(0);
       }
     });
   }
