@@ -10,7 +10,7 @@
 import { optimizeIr } from '../../tcg/optimize.js';
 import type { IrFunction } from '../../tcg/context.js';
 import { TcgContext } from '../../tcg/context.js';
-import type { Backend, CompiledTb } from '../../tcg/backend/backend.js';
+import type { Backend, CompileHooks, CompiledTb } from '../../tcg/backend/backend.js';
 import { isTierCode, type TierCode, type WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { TARGET_PAGE_SIZE, type TcgCpuOps } from './tcg-cpu-ops.js';
 import {
@@ -373,23 +373,36 @@ export class TbCache {
       if (pageOff + size > TARGET_PAGE_SIZE) page1 = key1;
     }
     const physPc = phys0 + BigInt(pageOff);
-    let made: TranslationBlock | null = null;
     const lazy = this.backend.optimizesLazily === true;
-    const code = this.backend.compile(lazy ? fn : this.optimize(fn), {
-      replace: (c) => {
+    const hooks = this.compileHooks();
+    const code = this.backend.compile(lazy ? fn : this.optimize(fn), hooks);
+    this.stats.tbsTranslated++;
+    this.stats.insnsTranslated += insnStarts.length;
+    const made = new TranslationBlock(pc, flags, uncacheable ? cflags | CF_NOCACHE : cflags, physPc, page0, page1, size,
+      insnStarts.length, code, insnStarts);
+    hooks.tb = made;
+    return made;
+  }
+
+  /**
+   * The hooks a backend gets for one TB (made outside translateOnce on purpose: closures made there would
+   * keep its whole scope alive, the TcgContext and its IR included, for as long as the backend keeps the
+   * hooks, which is the life of every cold TB).
+   */
+  private compileHooks(): CompileHooks & { tb: TranslationBlock | null } {
+    const hooks = {
+      tb: null as TranslationBlock | null,
+      replace: (c: CompiledTb): void => {
+        const made = hooks.tb;
         if (made === null) return;
         made.code = c;
         if (this.tier !== null && isTierCode(c)) this.adoptTierTb(made, c);
       },
-      owner: () => made,
-      chain: (slot) => made?.jmpDest(slot) ?? null,
+      owner: (): unknown => hooks.tb,
+      chain: (slot: number): unknown => hooks.tb?.jmpDest(slot) ?? null,
       optimize: this.optimize,
-    });
-    this.stats.tbsTranslated++;
-    this.stats.insnsTranslated += insnStarts.length;
-    made = new TranslationBlock(pc, flags, uncacheable ? cflags | CF_NOCACHE : cflags, physPc, page0, page1, size,
-      insnStarts.length, code, insnStarts);
-    return made;
+    };
+    return hooks;
   }
 
   // ---- insertion, invalidation, flush --------------------------------------------------------------
