@@ -374,7 +374,7 @@ export class TbCache {
     }
     const physPc = phys0 + BigInt(pageOff);
     const lazy = this.backend.optimizesLazily === true;
-    const hooks = this.compileHooks();
+    const hooks = this.compileHooks(ops);
     const code = this.backend.compile(lazy ? fn : this.optimize(fn), hooks);
     this.stats.tbsTranslated++;
     this.stats.insnsTranslated += insnStarts.length;
@@ -389,8 +389,9 @@ export class TbCache {
    * keep its whole scope alive, the TcgContext and its IR included, for as long as the backend keeps the
    * hooks, which is the life of every cold TB).
    */
-  private compileHooks(): CompileHooks & { tb: TranslationBlock | null } {
+  private compileHooks(ops: TcgCpuOps): CompileHooks & { tb: TranslationBlock | null } {
     const hooks = {
+      retranslate: (): IrFunction | null => (hooks.tb !== null ? this.retranslate(hooks.tb, ops) : null),
       tb: null as TranslationBlock | null,
       replace: (c: CompiledTb): void => {
         const made = hooks.tb;
@@ -403,6 +404,48 @@ export class TbCache {
       optimize: this.optimize,
     };
     return hooks;
+  }
+
+  /**
+   * `tb`'s IR translated again from its RAM pages (no TLB: the pages it recorded), with its pc, flags and
+   * instruction count. Null when the TB is not in RAM or invalid, or when the translation fetches outside
+   * the TB's bytes or comes out of another length (it cannot, for a deterministic frontend).
+   */
+  retranslate(tb: TranslationBlock, ops: TcgCpuOps): IrFunction | null {
+    if (tb.invalid || tb.page0 < 0) return null;
+    const pageOff = tb.pcLo & PAGE_OFFSET_MASK;
+    const outside = new Error('retranslate: fetch outside the TB');
+    const fetch = (vaddr: bigint, size: 2 | 4, probe: boolean): number => {
+      const d = Number(BigInt.asUintN(64, vaddr - tb.pc));
+      if (d + size > tb.size) {
+        if (probe) return -1;
+        throw outside;
+      }
+      let v = 0;
+      for (let k = 0; k < size; k++) {
+        const o = pageOff + d + k;
+        const key = o < TARGET_PAGE_SIZE ? tb.page0 : tb.page1;
+        if (key < 0) throw outside;
+        const bytes = this.ram.bytes[pageKeyRamId(key)]!;
+        v |= bytes[pageKeyOffset(key) + (o & PAGE_OFFSET_MASK)]! << (8 * k);
+      }
+      return v >>> 0;
+    };
+    const ctx = new TcgContext(ops.globals, ops.addrType);
+    try {
+      ops.translate(ctx, {
+        pc: tb.pc, flags: tb.flags, maxInsns: tb.nbInsns,
+        fetch16: (vaddr, probe = false) => fetch(vaddr, 2, probe),
+        fetch32: (vaddr, probe = false) => fetch(vaddr, 4, probe),
+      });
+    } catch (e) {
+      if (e === outside) return null;
+      throw e;
+    }
+    const fn = ctx.finish();
+    let n = 0;
+    for (const op of fn.ops) if (op.opc === 'insn_start') n++;
+    return n === tb.nbInsns ? fn : null;
   }
 
   // ---- insertion, invalidation, flush --------------------------------------------------------------

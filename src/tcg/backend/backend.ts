@@ -56,6 +56,12 @@ export interface CompileHooks {
   owner?(): unknown;
   /** The object chain slot `slot` of this TB is linked to now, or null. */
   chain?(slot: number): unknown;
+  /**
+   * The TB's IR again, translated anew from the guest code it was made from (which has not changed, or
+   * the TB would be invalid), or null if that cannot be done. A backend that has it need not keep the IR
+   * of a TB it may want again later (binding to another CPU, promotion).
+   */
+  retranslate?(): IrFunction | null;
 }
 
 /** A TCG backend: turns optimized IR into host code. */

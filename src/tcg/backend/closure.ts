@@ -46,7 +46,7 @@ import {
   Cond, EXIT_LOOKUP, MO_64, MO_SIGN, MO_SIZE, type HelperInfo, type Op, type Opcode, type Temp,
 } from '../ir.js';
 import { evalPureOp, helperRet, TcgIrError } from '../interp.js';
-import type { Backend, CompiledTb, TbRuntime } from './backend.js';
+import type { Backend, CompileHooks, CompiledTb, TbRuntime } from './backend.js';
 import { DIV_OUT, divu64, mulhu32 } from './wide-arith.js';
 
 const M32 = 0xffffffffn;
@@ -287,8 +287,12 @@ interface Binding {
 }
 
 /** Compiles an IR function into a {@link CompiledTb} made of closures. */
-export function compileClosure(fn: IrFunction): CompiledTb {
-  const lay = layout(fn);
+export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb {
+  // What binding needs. Once bound, a TB whose IR the cache can translate again lets it go (most TBs are
+  // cold and run on one CPU; their IR was most of the heap), and gets it back for another CPU.
+  let fn: IrFunction | null = ir;
+  let lay: Layout | null = layout(ir);
+  const again = hooks?.retranslate;
   const bindings = new WeakMap<TbRuntime, Binding>();
   let lastRt: TbRuntime | null = null;
   let entry: Block = () => 0;
@@ -299,7 +303,13 @@ export function compileClosure(fn: IrFunction): CompiledTb {
     if (rt !== lastRt) {
       let b = bindings.get(rt);
       if (!b || b.env !== rt.envI32) {
-        b = bind(fn, lay, rt);
+        if (fn === null) {
+          fn = again!() ?? null;
+          if (fn === null) throw new TcgIrError('closure backend: a TB bound once could not be translated again for another CPU');
+          lay = layout(fn);
+        }
+        b = bind(fn, lay!, rt);
+        if (again !== undefined) { fn = null; lay = null; }
         bindings.set(rt, b);
       }
       lastRt = rt;

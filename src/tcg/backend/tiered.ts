@@ -107,20 +107,34 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
       const coldTb = cold.compile(fn, hooks);
       stats.coldCompiles++;
       if (hot === null) return coldTb;
-      // Kept only until the promotion, so that cold TBs that never get hot do not hold two codes.
-      let ir: IrFunction | null = fn;
+      // The IR, kept until the promotion unless the cache can translate the TB again then (most TBs
+      // never get hot: their IR would only take memory).
+      let ir: IrFunction | null = hooks?.retranslate !== undefined ? null : fn;
+      let undecided = true;
       let left = threshold;
       let queued = false;
+      /** The IR to promote (optimized), or null: stay cold. */
+      const hotIr = (): IrFunction | null => {
+        const src = ir ?? hooks?.retranslate?.() ?? null;
+        ir = null;
+        return src === null ? null : hooks !== undefined ? hooks.optimize(src) : src;
+      };
       const countCold: CompiledTb = (rt: TbRuntime): number => {
         if (--left >= 0) return coldTb(rt);
-        const opt = ir !== null && tier !== null ? (hooks !== undefined ? hooks.optimize(ir) : ir) : null;
-        if (opt !== null && tier!.accepts(opt)) {
+        const opt = undecided ? hotIr() : null;
+        if (undecided && opt === null) {
+          undecided = false;
+          impl = coldTb;
+          hooks?.replace(impl);
+          return coldTb(rt);
+        }
+        undecided = false;
+        if (opt !== null && tier !== null && tier.accepts(opt)) {
           // The wasm tier compiles hot TBs in batches (one module, direct jumps between its TBs): queue
           // this one and stay cold a little longer, so the rest of its loop can join the batch.
-          ir = null;
           queued = true;
           left = Math.max(1, threshold >> 2);
-          tier!.enqueue(opt, hooks, (code) => {
+          tier.enqueue(opt, hooks, (code) => {
             queued = false;
             if (code !== null) stats.promotions++; else stats.hotFailures++;
             impl = code ?? coldTb;
@@ -133,13 +147,11 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
           tier!.flush();
           if (queued) return coldTb(rt);
         }
-        if (ir !== null) {
+        if (opt !== null) {
           // Past the threshold: choose the code for this call and every later one, before running any of it.
           // The cache hands cold code the IR as translated (optimizesLazily): optimize what gets hot. A TB
           // the wasm tier declines goes to generated JS.
-          const optimized = opt ?? (hooks !== undefined ? hooks.optimize(ir) : ir);
-          const hotTb = tier !== null ? compileJs(optimized) : compileHot(optimized);
-          ir = null;
+          const hotTb = tier !== null ? compileJs(opt) : compileHot(opt);
           impl = hotTb ?? coldTb;
           // Let the cache call the chosen code directly from now on (one call less per TB run).
           hooks?.replace(impl);
