@@ -307,9 +307,9 @@ export function generateTierModule(members: readonly TierMember[]): { bytes: Uin
   return { bytes: mb.encode(), imports: im.imports };
 }
 
-/** Generates the wasm module of one TB (in tier mode when `tier` is given). */
-export function generateTb(fn: IrFunction, tier: TierCodegen | null = null): GeneratedTb {
-  return new TbCodegen(fn, tier).generate();
+/** Generates the wasm module of one TB (the `wasm` backend; the tier's modules: {@link generateTierModule}). */
+export function generateTb(fn: IrFunction): GeneratedTb {
+  return new TbCodegen(fn).generate();
 }
 
 /** The imports of a module: what its TBs need, then their indexes once declared. */
@@ -656,7 +656,7 @@ class TbCodegen {
   generate(): GeneratedTb {
     this.planImports();
     const body = this.emitBody();
-    const f = this.mb.addFunc(this.tier ? T_TIER_TB : T_TB, body);
+    const f = this.mb.addFunc(T_TB, body);
     this.mb.exportFunc('tb', f);
     return { bytes: this.mb.encode(), imports: this.im.imports, footprint: envFootprint(this.fn) };
   }
@@ -669,7 +669,6 @@ class TbCodegen {
     const { nbSegs, hasBackward } = this.seg;
 
     for (const g of this.usedGlobals) if (this.gLocal.has(g.id)) this.reloadGlobal(g);
-    if (this.tier) this.tierPrologue();
     this.emitSegments();
     c.end();
     return { locals: this.locals, code: c.w };
@@ -857,14 +856,6 @@ class TbCodegen {
   }
 
   // ---- tier mode --------------------------------------------------------------------------------------
-
-  private tierPrologue(): void {
-    const c = this.c;
-    if (this.fn.ops.some((op) => op.opc.startsWith('qemu_'))) {
-      this.tlbLocal = this.newLocal(ValType.I32);
-      c.localGet(P_CTL).mem(Opc.I32_LOAD, 2, CTL_TLB).localSet(this.tlbLocal);
-    }
-  }
 
   /**
    * Leaves the TB with exit value `v`: globals written back, the TB's instructions counted in CTL_DONE,
