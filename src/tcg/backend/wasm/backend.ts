@@ -92,7 +92,8 @@ export class WasmEnvAllocationError extends Error {
   }
 }
 
-type Tramp = (...args: any[]) => unknown;
+/** A JS function wasm code calls out to. */
+export type Tramp = (...args: any[]) => unknown;
 
 /** The trampolines of one "mode": direct (env in the memory) or copy (env copied around calls). */
 interface Mode {
@@ -152,14 +153,23 @@ export function makeHelperTramp(h: HelperInfo, before: ((rt: TbRuntime) => void)
   };
 }
 
-/** Creates a wasm backend (its own env memory, scratch memory and trampoline caches). */
-export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
-  const hi = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
-  const stats: WasmBackendStats = { tbs: 0, bytes: 0, genMs: 0, compileMs: 0, instances: 0, instantiateMs: 0 };
+/** The calls out of wasm code whose env is in place: guest memory slow path and helpers (no env copies). */
+export interface DirectTrampolines {
+  /** Where `ldq` leaves the high 32 bits (imported by modules as `hi`). */
+  readonly hi: WebAssembly.Global;
+  readonly ld: Tramp;
+  readonly ldq: Tramp;
+  readonly st: Tramp;
+  /** The trampoline of a helper (one per helper, cached). */
+  helper(h: HelperInfo): Tramp;
+}
 
-  // -- direct mode: trampolines without copies (one set for every memory) --
-  const directHelpers = new WeakMap<HelperInfo, Tramp>();
-  const directBase = {
+/** Makes a set of {@link DirectTrampolines} (one per backend: `hi` is theirs). */
+export function createDirectTrampolines(): DirectTrampolines {
+  const hi = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+  const helpers = new WeakMap<HelperInfo, Tramp>();
+  return {
+    hi,
     ld: (rt: TbRuntime, insn: number, lo: number, ah: number, memop: number, mmu: number) => {
       if (insn >= 0) rt.curInsn = insn;
       return rt.load(lo, ah, memop, mmu);
@@ -175,11 +185,20 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       rt.store(lo, ah, vlo, vhi, memop, mmu);
     },
     helper: (h: HelperInfo): Tramp => {
-      let t = directHelpers.get(h);
-      if (!t) { t = makeHelperTramp(h, null, null); directHelpers.set(h, t); }
+      let t = helpers.get(h);
+      if (!t) { t = makeHelperTramp(h, null, null); helpers.set(h, t); }
       return t;
     },
   };
+}
+
+/** Creates a wasm backend (its own env memory, scratch memory and trampoline caches). */
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
+  const stats: WasmBackendStats = { tbs: 0, bytes: 0, genMs: 0, compileMs: 0, instances: 0, instantiateMs: 0 };
+
+  // -- direct mode: trampolines without copies (one set for every memory) --
+  const direct = createDirectTrampolines();
+  const hi = direct.hi;
 
   // -- copy mode: a scratch memory mirroring env at address 0, kept equal to env on each TB's footprint --
   const scratch = new WebAssembly.Memory({ initial: 1 });
@@ -306,7 +325,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
         if (mem !== lastMem) {
           let r = others?.get(mem);
           if (!r) {
-            r = instantiate(module, gen.imports, { ...directBase, memory: mem });
+            r = instantiate(module, gen.imports, { ...direct, memory: mem });
             (others ??= new Map()).set(mem, r);
           }
           lastMem = mem;

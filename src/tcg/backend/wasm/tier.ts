@@ -16,11 +16,11 @@
  * A TB whose runtime is not inside the memory (a CPU whose env is elsewhere) runs a closure-compiled copy.
  */
 import type { IrFunction } from '../../context.js';
-import { CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, EXIT_LOOKUP, type HelperInfo } from '../../ir.js';
+import { CALL_NO_READ_GLOBALS, CALL_NO_WRITE_GLOBALS, EXIT_LOOKUP } from '../../ir.js';
 import { TcgIrError } from '../../interp.js';
 import type { Backend, CompileHooks, CompiledTb, TbRuntime } from '../backend.js';
 import { closureBackend } from '../closure.js';
-import { makeHelperTramp } from './backend.js';
+import { createDirectTrampolines } from './backend.js';
 import {
   CTL_DONE, CTL_LIMIT, CTL_STOP, generateTierModule, IMPORT_MODULE, T_TIER_TB, TIER_JC_BYTES, TIER_SLOTS,
   type TierCodegen, type TierTlbLayout,
@@ -135,8 +135,6 @@ export interface TierGraph {
  */
 export const TIER_MAX_REGION = 48;
 
-type Tramp = (...args: any[]) => unknown;
-
 const CTL_LIMIT_W = CTL_LIMIT >> 2;
 const CTL_STOP_W = CTL_STOP >> 2;
 /** CTL_LIMIT when chaining must stop: no instruction count is below it. */
@@ -195,23 +193,10 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
   let lastError: unknown = null;
   const free: number[] = [];
   let nextId = 0;
-  const hi = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
-  const helperTramps = new WeakMap<HelperInfo, Tramp>();
+  const tramps = createDirectTrampolines();
   const err = (label: number): never => { throw new TcgIrError(`branch to unset label ${label}`); };
-  const ld = (rt: TbRuntime, insn: number, lo: number, ah: number, memop: number, mmu: number): number => {
-    if (insn >= 0) rt.curInsn = insn;
-    return rt.load(lo, ah, memop, mmu);
-  };
-  const ldq = (rt: TbRuntime, insn: number, lo: number, ah: number, memop: number, mmu: number): number => {
-    if (insn >= 0) rt.curInsn = insn;
-    const r = rt.load(lo, ah, memop, mmu);
-    hi.value = rt.loadHi;
-    return r;
-  };
-  const st = (rt: TbRuntime, insn: number, lo: number, ah: number, vlo: number, vhi: number, memop: number, mmu: number): void => {
-    if (insn >= 0) rt.curInsn = insn;
-    rt.store(lo, ah, vlo, vhi, memop, mmu);
-  };
+  /** Table entry of compiled TB `id`'s own entry (its chain slots are the two before it). */
+  const entryAt = (id: number): number => TIER_SLOTS * id + 2;
 
   const allocId = (): number => {
     const id = free.pop() ?? nextId++;
@@ -226,15 +211,11 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
 
   const importsFor = (imports: ReturnType<typeof generateTierModule>['imports']): Record<string, WebAssembly.ImportValue> => {
     const t: Record<string, WebAssembly.ImportValue> = { mem: memory.memory, tbl: table };
-    if (imports.ld) t['ld'] = ld as WebAssembly.ImportValue;
-    if (imports.ldq) { t['ldq'] = ldq as WebAssembly.ImportValue; t['hi'] = hi; }
-    if (imports.st) t['st'] = st as WebAssembly.ImportValue;
+    if (imports.ld) t['ld'] = tramps.ld as WebAssembly.ImportValue;
+    if (imports.ldq) { t['ldq'] = tramps.ldq as WebAssembly.ImportValue; t['hi'] = tramps.hi; }
+    if (imports.st) t['st'] = tramps.st as WebAssembly.ImportValue;
     if (imports.err) t['err'] = err as WebAssembly.ImportValue;
-    imports.helpers.forEach((h, k) => {
-      let tr = helperTramps.get(h);
-      if (!tr) { tr = makeHelperTramp(h, null, null); helperTramps.set(h, tr); }
-      t[`h${k}`] = tr as WebAssembly.ImportValue;
-    });
+    imports.helpers.forEach((h, k) => { t[`h${k}`] = tramps.helper(h) as WebAssembly.ImportValue; });
     return t;
   };
 
@@ -296,7 +277,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
           const j = d === null ? -1 : owners.indexOf(d);
           if (j >= 0) { direct[n] = j; stats.directLinks++; }
         }
-        const nbInsns = m.fn.ops.reduce((a, op) => a + (op.opc === 'insn_start' ? 1 : 0), 0);
+        const nbInsns = m.fn.nbInsns;
         const flags = graph !== null && m.owner !== undefined ? graph.flags(m.owner) : undefined;
         return {
           fn: m.fn,
@@ -312,8 +293,10 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
       stats.bytes += gen.bytes.length;
       const mod = { ids, dead: false };
       const codes = members.map((m, k) => entry(inst.exports[`tb${k}`] as any, m.fn, ids[k]!));
-      ids.forEach((id, k) => table.set(TIER_SLOTS * id + 2, codes[k]!.tierFn as any));
-      ids.forEach((id, k) => { moduleOf[id] = mod; irs[id] = members[k]!.fn; fns[id] = codes[k]!.tierFn; });
+      ids.forEach((id, k) => {
+        table.set(entryAt(id), codes[k]!.tierFn as any);
+        moduleOf[id] = mod; irs[id] = members[k]!.fn; fns[id] = codes[k]!.tierFn;
+      });
       // Neighbours taken in get their new copy now; the batch's own TBs through their callbacks.
       members.forEach((m, k) => { if (m.pending === null) graph!.adopt(m.owner, codes[k]!); });
       return unordered.map((p) => codes[members.findIndex((m) => m.pending === p)] ?? null);
@@ -383,9 +366,9 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
         // Slots of other TBs' copies (old ones included) that still lead here go back to the stubs.
         for (const at of slotsInto.get(id) ?? []) if (table.get(at) === fns[id]) table.set(at, stubs[at % TIER_SLOTS] as any);
         // And jump cache entries naming it.
-        const entryAt = TIER_SLOTS * id + 2;
+        const at = entryAt(id);
         for (const jc of jumpCaches) {
-          for (let w = 3; w < jc.length; w += TIER_JC_BYTES >> 2) if (jc[w] === entryAt) jc[w - 3] = jc[w - 2] = jc[w - 1] = jc[w] = -1;
+          for (let w = 3; w < jc.length; w += TIER_JC_BYTES >> 2) if (jc[w] === at) jc[w - 3] = jc[w - 2] = jc[w - 1] = jc[w] = -1;
         }
         slotsInto.delete(id);
         fns[id] = undefined;
@@ -404,9 +387,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
     addJumpCache(jc: Int32Array): void {
       jumpCaches.push(jc.fill(-1));
     },
-    entryIndex(id: number): number {
-      return TIER_SLOTS * id + 2;
-    },
+    entryIndex: entryAt,
     get lastError() { return lastError; },
     alive(id: number): boolean {
       const mod = moduleOf[id];
