@@ -168,8 +168,12 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
   private curTb: TranslationBlock | null = null;
   /** The TB executing now, or null between TBs. */
   get currentTb(): TranslationBlock | null {
-    if (this.tierEntered) return this.tier!.owner(this.tierCtlI32[CTL_CUR_W]!) as TranslationBlock;
-    return this.curTb;
+    return this.tierEntered ? this.tierTb() : this.curTb;
+  }
+
+  /** The TB a wasm chain is in (it names it in the control block at every call out and at its end). */
+  private tierTb(): TranslationBlock {
+    return this.tier!.owner(this.tierCtlI32[CTL_CUR_W]!) as TranslationBlock;
   }
   readonly execStats: ExecStats = {
     tbsExecuted: 0, chainedExits: 0, chainsLinked: 0, jumpCacheHits: 0, hashHits: 0, exceptions: 0,
@@ -568,7 +572,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
             // The chain ran in wasm: it ended in the TB named by the control block.
             this.tierEntered = false;
             n = ctl[CTL_DONE_W]!;
-            tb = this.tier!.owner(ctl[CTL_CUR_W]!) as TranslationBlock;
+            tb = this.tierTb();
             this.curTb = tb;
           }
           this.icount += n;
@@ -604,7 +608,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
           const d = ctl[CTL_DONE_W]!;
           this.icount += d;
           budget -= d;
-          tb = this.tier!.owner(ctl[CTL_CUR_W]!) as TranslationBlock;
+          tb = this.tierTb();
         }
         this.curTb = null;
         this.execStats.tbsExecuted += runs;

@@ -443,9 +443,7 @@ export class TbCache {
       throw e;
     }
     const fn = ctx.finish();
-    let n = 0;
-    for (const op of fn.ops) if (op.opc === 'insn_start') n++;
-    return n === tb.nbInsns ? fn : null;
+    return fn.nbInsns === tb.nbInsns ? fn : null;
   }
 
   // ---- insertion, invalidation, flush --------------------------------------------------------------
