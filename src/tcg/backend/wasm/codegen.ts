@@ -795,16 +795,10 @@ class TbCodegen {
         if (this.tier) this.syncCtl();
         const q = opc === 'qemu_ld_i64' && (memop & MO_SIZE) === MO_64;
         c.localGet(P_RT).i32Const(insn);
-        this.pushAddr(op.i[0]!);
+        this.pushHalves(op.i[0]!);
         c.i32Const(memop).i32Const(mmu).call(q ? this.im.fLdq : this.im.fLd);
         if (this.tier) this.reloadLimit();
-        if (opc === 'qemu_ld_i64') {
-          if (q) {
-            c.op(Opc.I64_EXTEND_I32_U).globalGet(this.im.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
-          } else {
-            c.op(memop & MO_SIGN ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
-          }
-        }
+        this.widenLoaded(opc === 'qemu_ld_i64', memop);
         this.set(op.o[0]!);
         return false;
       }
@@ -818,16 +812,8 @@ class TbCodegen {
         this.flush();
         if (this.tier) this.syncCtl();
         c.localGet(P_RT).i32Const(insn);
-        this.pushAddr(op.i[1]!);
-        if (v.type === 'i64') {
-          this.push(v);
-          c.op(Opc.I32_WRAP_I64);
-          this.push(v);
-          c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64);
-        } else {
-          this.push(v);
-          c.i32Const(0);
-        }
+        this.pushHalves(op.i[1]!);
+        this.pushHalves(v);
         c.i32Const(memop).i32Const(mmu).call(this.im.fSt);
         if (this.tier) this.reloadLimit();
         return false;
@@ -1036,10 +1022,7 @@ class TbCodegen {
     const q = is64 && size === 3;
     c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi).i32Const(memop).i32Const(mmu).call(q ? this.im.fLdq : this.im.fLd);
     this.reloadLimit();
-    if (is64) {
-      if (q) c.op(Opc.I64_EXTEND_I32_U).globalGet(this.im.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
-      else c.op(sign ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
-    }
+    this.widenLoaded(is64, memop);
     c.end();
     this.set(op.o[0]!);
   }
@@ -1063,19 +1046,28 @@ class TbCodegen {
     this.flushKeep();
     this.syncCtl();
     c.localGet(P_RT).i32Const(insn).localGet(lo).localGet(hi);
-    if (v.type === 'i64') {
-      this.push(v); c.op(Opc.I32_WRAP_I64);
-      this.push(v); c.i64Const(32n).op(Opc.I64_SHR_U).op(Opc.I32_WRAP_I64);
-    } else {
-      this.push(v); c.i32Const(0);
-    }
+    this.pushHalves(v);
     c.i32Const(memop).i32Const(mmu).call(this.im.fSt);
     this.reloadLimit();
     c.end();
   }
 
-  /** Pushes a guest address as (lo, hi) i32 halves. */
-  private pushAddr(a: Temp): void {
+  /**
+   * After a call of the `ld`/`ldq` trampoline (an i32 on the stack): the value as the op's type, for an
+   * i64 load joined with the `hi` global (64-bit) or extended per the memop.
+   */
+  private widenLoaded(is64: boolean, memop: number): void {
+    if (!is64) return;
+    const c = this.c;
+    if ((memop & MO_SIZE) === MO_64) {
+      c.op(Opc.I64_EXTEND_I32_U).globalGet(this.im.gHi).op(Opc.I64_EXTEND_I32_U).i64Const(32n).op(Opc.I64_SHL).op(Opc.I64_OR);
+    } else {
+      c.op(memop & MO_SIGN ? Opc.I64_EXTEND_I32_S : Opc.I64_EXTEND_I32_U);
+    }
+  }
+
+  /** Pushes a guest address or value as (lo, hi) i32 halves (hi 0 for an i32), as the trampolines take them. */
+  private pushHalves(a: Temp): void {
     const c = this.c;
     if (a.type === 'i64') {
       this.push(a);
