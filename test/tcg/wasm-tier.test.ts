@@ -28,7 +28,6 @@ const TLB_WORDS = MMU_MODES * (1 << TIER_TLB_LAYOUT.tlbBits) * TLB_ENTRY_WORDS;
 function setup(): { memory: WasmTcgMemory; tier: WasmTier; ram: Uint8Array; env: Int32Array; tlb: Int32Array; ctl: Int32Array } {
   const memory = createWasmTcgMemory()!;
   const ram = memory.ramAllocator.allocate(MEM_SIZE, 'fake');
-  memory.setRamBlock(0, ram);
   const env = memory.allocateI32(ENV_SIZE >> 2, 64);
   const tlb = memory.allocateI32(TLB_WORDS, 64).fill(-1);
   const addends = memory.allocateI32(TLB_WORDS / TLB_ENTRY_WORDS, 64).fill(-1);

@@ -175,12 +175,9 @@ export class TbCache {
     this.maxInsnsPerTb = Math.min(CF_COUNT_MASK, options.maxInsnsPerTb ?? 512);
     this.tier = options.backend.wasmTier ?? null;
     const tier = this.tier;
-    // Translated wasm code reaches RAM through the tier memory's RAM base table.
+    // Translated wasm code reaches RAM through the TLB's addends: where each block is in the tier memory.
     if (tier !== null) {
-      this.ram.onRegister = (id, bytes) => {
-        tier.memory.setRamBlock(id, bytes);
-        this.ram.hostAddress[id] = tier.memory.addressOf(bytes);
-      };
+      this.ram.onRegister = (id, bytes) => { this.ram.hostAddress[id] = tier.memory.addressOf(bytes); };
       tier.maxTbInsns = this.maxInsnsPerTb;
       tier.graph = {
         chain: (o, slot) => (o as TranslationBlock).jmpDest(slot),

@@ -169,8 +169,6 @@ export interface TierCodegen extends TierTlbLayout {
   readonly id: number;
   /** Guest instructions of the TB (added to DONE at every exit). */
   readonly nbInsns: number;
-  /** Byte address of the RAM base table (int32 per RAM id, -1 = not in the memory). */
-  readonly ramBaseTable: number;
   /** Region member to continue at for chain slot 0 and 1, or -1: through the table. */
   readonly direct?: readonly [number, number];
   /** Instructions of those members (set by {@link generateTierModule}). */

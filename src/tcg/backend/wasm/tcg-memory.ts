@@ -9,16 +9,9 @@
  * the lifetime of the machine. It reserves up to 4 GiB of address space but commits only what is
  * allocated (zero pages are mapped lazily by the host). Where shared memory is not available (a
  * browser page without cross-origin isolation) {@link createWasmTcgMemory} returns null and the machine
- * runs on the JS backends.
- *
- * Layout: page 0 holds the RAM base table (byte address of each RAM block, by the TLB's RAM id, or -1
- * for a block outside the memory); allocations follow.
+ * runs on the JS backends. Translated code finds a RAM page through its TLB entry's addend (the byte
+ * address of the page here, src/accel/tcg/tlb.ts), so nothing else is laid out at fixed addresses.
  */
-
-/** Byte address of the RAM base table (one int32 per RAM id). */
-export const RAM_BASE_TABLE = 0;
-/** RAM ids the table has room for. */
-export const RAM_BASE_ENTRIES = 4096;
 
 /** 64 KiB pages. */
 const PAGE = 65536;
@@ -39,13 +32,11 @@ export class WasmTcgMemory {
   private next: number;
   /** Every `SharedArrayBuffer` object this memory has handed out (a new one after each growth). */
   private readonly buffers = new WeakSet<object>();
-  private readonly ramBase: Int32Array;
 
   /** Use {@link createWasmTcgMemory}. */
   constructor(memory: WebAssembly.Memory) {
     this.memory = memory;
-    this.ramBase = new Int32Array(this.buffer, RAM_BASE_TABLE, RAM_BASE_ENTRIES).fill(-1);
-    this.next = RAM_BASE_TABLE + RAM_BASE_ENTRIES * 4;
+    this.next = 0;
   }
 
   /** The memory's current buffer (views made on it stay valid when the memory grows). */
@@ -85,14 +76,6 @@ export class WasmTcgMemory {
   /** The byte address of `bytes` in this memory, or -1 if it is a view of some other buffer. */
   addressOf(bytes: ArrayBufferView): number {
     return this.buffers.has(bytes.buffer) ? bytes.byteOffset : -1;
-  }
-
-  /** Records where RAM block `id` (the TLB's RAM id) lives, so translated code reaches it directly. */
-  setRamBlock(id: number, bytes: Uint8Array): void {
-    if (id >= RAM_BASE_ENTRIES) {
-      throw new WasmTcgMemoryError(`wasm machine memory: more than ${RAM_BASE_ENTRIES} RAM blocks`);
-    }
-    this.ramBase[id] = this.addressOf(bytes);
   }
 
   /**

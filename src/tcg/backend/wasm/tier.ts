@@ -27,7 +27,7 @@ import {
 } from './codegen.js';
 
 import { Code, ModuleBuilder, Opc } from './encoder.js';
-import { RAM_BASE_TABLE, type WasmTcgMemory } from './tcg-memory.js';
+import type { WasmTcgMemory } from './tcg-memory.js';
 
 export type { TierTlbLayout };
 
@@ -282,7 +282,7 @@ export function createWasmTier(memory: WasmTcgMemory, layout: TierTlbLayout, bat
         return {
           fn: m.fn,
           tier: {
-            id: ids[k]!, nbInsns, ...layout, ramBaseTable: RAM_BASE_TABLE, direct, maxTbInsns: tier.maxTbInsns,
+            id: ids[k]!, nbInsns, ...layout, direct, maxTbInsns: tier.maxTbInsns,
             ...(flags !== undefined ? { flags } : {}),
           } satisfies TierCodegen,
         };
