@@ -395,6 +395,8 @@ for (const variant of [{ name: 'closure', tierThreshold: undefined }, { name: 'w
       b.configureTcg({ cache });
       b.realize();
       b.coldReset();
+      // Both join the cache before either runs (a CPU joining later flushes it: see the next test).
+      expect(a.cpu.tcg).not.toBe(b.tcg);
       a.load(BASE, [enc(Op.LI, 1, 0, 1), enc(Op.HALT)]);
       b.pc = BASE;
       b.run({ instructions: 10 });
@@ -408,6 +410,37 @@ for (const variant of [{ name: 'closure', tierThreshold: undefined }, { name: 'w
       b.run({ instructions: 10 });
       expect(b.reg(1)).toBe(2n);
       expect(cache.stats.invalidations).toBeGreaterThan(0);
+    });
+
+    it('closure code bound to the only CPU is flushed when a second CPU joins the cache', () => {
+      const cache = new TbCache({ backend: closureBackend });
+      const a = toyMachine({ cache });
+      // r2 = r1 * 2 + 5, then halt: each CPU must compute it from its own r1.
+      a.load(BASE, [enc(Op.LI, 2, 0, 0), enc(Op.ADD, 2, 1, 0), enc(Op.ADD, 2, 1, 5), enc(Op.HALT)]);
+      const runFrom = (cpu: ToyCpu, r1: bigint): bigint => {
+        cpu.halted = false;
+        cpu.setReg(1, r1);
+        cpu.pc = BASE;
+        expect(cpu.run({ instructions: 10 }).reason).toBe('halt');
+        return cpu.reg(2);
+      };
+      expect(runFrom(a.cpu, 3n)).toBe(11n);
+      // The TB's code is now bound to CPU a (the closure backend handed it over with `replace`).
+      const tb = [...(cache as unknown as { hash: Map<number, { pc: bigint; code: unknown }> }).hash.values()].find((t) => t.pc === BASE)!;
+      const bound = tb.code;
+      expect(runFrom(a.cpu, 4n)).toBe(13n);
+      expect(tb.code).toBe(bound);
+      const flushes = cache.stats.flushes;
+      const b = createObject(ToyCpu);
+      b.setAddressSpace(a.as);
+      b.configureTcg({ cache });
+      b.realize();
+      b.coldReset();
+      expect(runFrom(b, 100n)).toBe(205n);
+      expect(cache.stats.flushes).toBe(flushes + 1);
+      expect(runFrom(a.cpu, 7n)).toBe(19n);
+      expect(runFrom(b, 1n)).toBe(7n);
+      expect(a.cpu.reg(2)).toBe(19n);
     });
   });
   });

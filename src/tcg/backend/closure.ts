@@ -14,8 +14,8 @@
  *
  * Blocks: the ops between labels and branches form a block, compiled into ONE closure that calls its
  * ops' closures one after the other (unrolled calls, 8 at most; longer runs are grouped by 8) and then
- * its terminator. A block returns the item index of the block to run next (backward branches, and
- * forward ones beyond {@link DIRECT_CALL_WINDOW} items) or `~value` for a TB exit; a forward branch or
+ * its terminator. A block returns `~k` for the block at item index k to run next (backward branches, and
+ * forward ones beyond {@link DIRECT_CALL_WINDOW} items) or the exit value (>= 0) of a TB exit; a forward branch or
  * fall-through calls the next block's closure directly. Exits absorb the constant stores to globals
  * just before them (the pc of a `goto_tb` exit), and the usual RISC-V TB ending (`brcond` between two
  * such exits) is folded into the block's own closure, so a typical TB is one call into its block and
@@ -157,8 +157,9 @@ function makeTest(cond: Cond, wide: boolean, A: Int32Array, ai: number, B: Int32
 type Step = () => void;
 
 /**
- * A compiled block: runs straight-line steps up to a terminator and returns the item index of the
- * block to run next (>= 0, backward or far branches) or `~value` of a TB exit (< 0).
+ * A compiled block: runs straight-line steps up to a terminator and returns `~k` for the block at item
+ * index k to run next (< 0, backward or far branches) or the TB's exit value (>= 0), so that a TB whose
+ * entry block always exits is its entry block.
  */
 type Block = () => number;
 
@@ -282,8 +283,10 @@ interface Binding {
   readonly env: Int32Array;
   /** The TB's first block. */
   readonly entry: Block;
-  /** Runs blocks from item index `k` on until an exit; returns the exit value. */
+  /** Runs blocks from `~k` (item index k, as a block returns it) on until an exit; returns the exit value. */
   readonly loop: (k: number) => number;
+  /** False when the entry block always returns an exit value (no backward or far branch in the TB). */
+  readonly needsLoop: boolean;
 }
 
 /** Compiles an IR function into a {@link CompiledTb} made of closures. */
@@ -311,13 +314,19 @@ export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb
         b = bind(fn, lay!, rt);
         if (again !== undefined) { fn = null; lay = null; }
         bindings.set(rt, b);
+        // On the only runtime there is, the cache may call the bound code directly: the entry block
+        // itself when it always exits (most TBs), which saves a call per TB run.
+        if (hooks?.soleRuntime?.(rt) === true) {
+          const e = b.entry, l = b.loop;
+          hooks.replace(b.needsLoop ? (): number => { const r = e(); return r >= 0 ? r : l(r); } : e);
+        }
       }
       lastRt = rt;
       entry = b.entry;
       loop = b.loop;
     }
     const r = entry();
-    return r < 0 ? ~r : loop(r);
+    return r >= 0 ? r : loop(r);
   };
 }
 
@@ -342,16 +351,19 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
 
   // Blocks are built last to first, so that a forward continuation already exists when needed.
   const blocks: Block[] = new Array<Block>(n + 1);
+  let needsLoop = false;
   const constExits: (ConstExit | null)[] = new Array<ConstExit | null>(n + 1).fill(null);
-  const exit0: Block = () => ~0;
+  const exit0: Block = () => 0;
   blocks[n] = exit0;
-  constExits[n] = { writes: [], result: ~0 };
+  constExits[n] = { writes: [], result: 0 };
   for (let s = n - 1; s >= 0; s--) if (blockStart[s]) buildBlock(s);
 
   /** Continuation to the block at item `k` from the block starting at `from`. */
   function cont(from: number, k: number): Block {
     if (k > from && Math.floor(k / DIRECT_CALL_WINDOW) === Math.floor(from / DIRECT_CALL_WINDOW)) return blocks[k]!;
-    return () => k;
+    const c = ~k;
+    needsLoop = true;
+    return () => c;
   }
 
   /** `mov g <- const` items, which an exit may absorb. */
@@ -384,11 +396,11 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
           k--;
         }
         stepsEnd = k;
-        cexit = { writes, result: ~(last.c[0] ?? 0) };
+        cexit = { writes, result: last.c[0] ?? 0 };
         term = constExitBlock(cexit);
         break;
       }
-      case 'lookup_and_goto_ptr': cexit = { writes: [], result: ~EXIT_LOOKUP }; term = constExitBlock(cexit); stepsEnd = end; break;
+      case 'lookup_and_goto_ptr': cexit = { writes: [], result: EXIT_LOOKUP }; term = constExitBlock(cexit); stepsEnd = end; break;
       case 'br': term = cont(s, labelAt[last.label!.id]!); stepsEnd = end; break;
       case 'brcond_i32': case 'brcond_i64': {
         const tk = labelAt[last.label!.id]!, fk = end + 1;
@@ -1136,10 +1148,11 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
 
   return {
     env,
+    needsLoop,
     entry: blocks[0]!,
     loop: (k: number): number => {
-      do k = blocks[k]!(); while (k >= 0);
-      return ~k;
+      do k = blocks[~k]!(); while (k < 0);
+      return k;
     },
   };
 }
