@@ -1,45 +1,34 @@
 /**
- * The closure backend: compiles each IR op once into a small JS closure (no eval / new Function, so it
- * runs under a strict Content-Security-Policy) and strings the closures of a basic block together.
+ * The closure backend: no code generation (no eval / new Function), so it runs under a strict
+ * Content-Security-Policy. A TB is bound, at its first run on a runtime, to threaded code
+ * (./closure-code.ts): an `Int32Array` of records run by one `switch`, for the common ops whose operands
+ * are globals and constants, and a closure per op for the rest (each op compiled once into a small JS
+ * closure, as below).
  *
- * Representation (chosen by measurement, see below): every value lives in an `Int32Array` slot pair
- * (lo at 2k, hi at 2k+1; i32 values use lo only). TB temps and constants live in a per-TB frame;
- * globals are read and written in place in `rt.envI32` (i64 global at byte offset o: lo at o/4, hi at
- * o/4+1), so the env is exact at every helper call, memory access and exit without any write-back.
- * Because a location is always (array, index), the closures are bound to one runtime's `envI32` at
- * first use (a TB run by several CPUs gets one binding per runtime); each op then has one closure
- * shape whatever its operands are, with extra shapes only where a constant operand pays.
+ * Representation: every value lives in an `Int32Array` slot pair (lo at 2k, hi at 2k+1; i32 values use
+ * lo only). TB temps and constants live in a per-TB frame; globals are read and written in place in
+ * `rt.envI32` (i64 global at byte offset o: lo at o/4, hi at o/4+1), so the env is exact at every helper
+ * call, memory access and exit without any write-back. Records name env words and carry constants as
+ * immediates; closures are bound to one runtime's `envI32` (a TB run by several CPUs gets one binding per
+ * runtime; on the only runtime of a cache, the cache calls the binding directly).
  * 64-bit mulu2/muls2/mulsu2, div/rem (./wide-arith.ts) and rotates are done on int32 words. Other rare
  * ops (bswap, deposit) take a BigInt slow path that reuses the reference interpreter's semantics ({@link evalPureOp}).
  *
- * Blocks: the ops between labels and branches form a block, compiled into ONE closure that calls its
- * ops' closures one after the other (unrolled calls, 8 at most; longer runs are grouped by 8) and then
- * its terminator. A block returns `~k` for the block at item index k to run next (backward branches, and
- * forward ones beyond {@link DIRECT_CALL_WINDOW} items) or the exit value (>= 0) of a TB exit; a forward branch or
- * fall-through calls the next block's closure directly. Exits absorb the constant stores to globals
- * just before them (the pc of a `goto_tb` exit), and the usual RISC-V TB ending (`brcond` between two
- * such exits) is folded into the block's own closure, so a typical TB is one call into its block and
- * one call per guest instruction. Fused pairs, whose intermediate temp is read by nothing else:
- * `op t; ext32s_i64 d, t` (RV64 addw/subw/mulw/slliw) and `add t, x, const; qemu_ld/st [t]`.
- * No-op markers (insn_start, set_label, goto_tb, mb, discard, nop) produce no closure; `rt.curInsn` is
+ * Fused pairs, whose intermediate temp is read by nothing else, become one record or closure:
+ * `op t; ext32s_i64 d, t` (RV64 addw/subw/mulw/slliw) and `add t, x, const; qemu_ld/st [t]`; so do
+ * `mov pc <- const; exit_tb` and the usual end of a RISC-V TB (a brcond between two such exits).
+ * No-op markers (insn_start, set_label, goto_tb, mb, discard, nop) produce nothing; `rt.curInsn` is
  * stored only by ops that may throw (qemu_ld/st, call), with their instruction's index known at compile time.
  *
- * Measurements. `npm run bench -- --arch rv64 --program intmix,interp,memsort --backend closure`, guest
- * MIPS, on a 2-core machine shared with other work (load average ~3; runs vary by ±15%, so each pair
- * below was measured back to back):
- *                                         intmix   memsort   interp
- *   one closure per op, pc-returning array   35.0      33.1     31.7
- *   blocks (this file)                       54.7      53.4     67.6
- * (At load ~0.3 the old design ran intmix at 38.7 MIPS; the js backend, generated code, at ~112.)
- * What was tried in the block design and dropped: the terminator running the block's steps in a
- * `for` loop over an array instead of a separate block closure: intmix 45-48 vs 50-53 MIPS (and the
- * old array loop for blocks over 8 steps cost interp 52 → 72 MIPS when replaced by unrolled groups);
- * closures chained by calling the next one (`return next()`), in a micro-benchmark of 400 random
- * blocks: 9.5 vs 7.5 ns/op; closures naming `env` alone when all operands are globals (one array to
- * check instead of three): no difference measurable (50.1-52.9 vs 49.7-51.2 MIPS); two ops per closure
- * (pair literals) in the micro-benchmark: 29.4 vs 30.3 ns per 4-op block, i.e. the cost is in each op's
- * operand loads, not in the call. In that micro-benchmark a closure op costs ~6 ns against ~1.4 ns for
- * the same op in generated JS, hence the design: as few ops (and calls) per guest instruction as possible.
+ * Measurements: `npm run bench -- --arch rv64 --program intmix --backend closure` (guest MIPS, 2-core
+ * shared machine, back to back):
+ *                                                            intmix
+ *   one closure per op, pc-returning array (first session)     35.0
+ *   one closure per basic block calling its ops' closures      55-61
+ *   threaded code (this file), fused TB ending                 72-73
+ * In a micro-benchmark (blocks of 4-6 random i64 ops, Node 20), a closure op cost ~15 ns against ~7 ns
+ * for the same op as a record of one `switch`: the call per closure and the loads of its captured
+ * operands are what the records save.
  */
 import type { IrFunction } from '../context.js';
 import {
@@ -47,6 +36,7 @@ import {
 } from '../ir.js';
 import { evalPureOp, helperRet, TcgIrError } from '../interp.js';
 import type { Backend, CompileHooks, CompiledTb, TbRuntime } from './backend.js';
+import { runThreaded, T } from './closure-code.js';
 import { DIV_OUT, divu64, mulhu32 } from './wide-arith.js';
 
 const M32 = 0xffffffffn;
@@ -156,13 +146,6 @@ function makeTest(cond: Cond, wide: boolean, A: Int32Array, ai: number, B: Int32
 /** A compiled op (or fused pair of ops) that falls through to the next one. */
 type Step = () => void;
 
-/**
- * A compiled block: runs straight-line steps up to a terminator and returns `~k` for the block at item
- * index k to run next (< 0, backward or far branches) or the TB's exit value (>= 0), so that a TB whose
- * entry block always exits is its entry block.
- */
-type Block = () => number;
-
 /** `d = a cond b` (RISC-V slt/sltu/seqz/snez); the common relations inline, without a test closure. */
 function setcondStep(cond: Cond, wide: boolean, A: Int32Array, ai: number, B: Int32Array, bi: number, D: Int32Array, di: number): () => void {
   const { rel, swap, bias } = splitCond(cond);
@@ -194,18 +177,6 @@ function setcondStep(cond: Cond, wide: boolean, A: Int32Array, ai: number, B: In
   }
 }
 
-/**
- * `x rel y` on (lo, hi) words: rel 0 eq, 1 ne, 2 lt, 3 le; the high words compare signed after xor with
- * `hb`, the low words after xor with `lb` (MIN: unsigned).
- */
-function test64(rel: number, hb: number, lb: number, xl: number, xh: number, yl: number, yh: number): boolean {
-  if (rel < 2) return (xl === yl && xh === yh) !== (rel === 1);
-  const a = xh ^ hb, b = yh ^ hb;
-  if (a !== b) return a < b;
-  const c = xl ^ lb, d = yl ^ lb;
-  return rel === 2 ? c < d : c <= d;
-}
-
 /** One non-marker op of the TB with what its closure needs to know at bind time. */
 interface Item {
   readonly op: Op;
@@ -220,12 +191,6 @@ const TERMINATORS = new Set<Opcode>(['br', 'brcond_i32', 'brcond_i64', 'exit_tb'
 const FUSE_EXT32S = 1, FUSE_ADDR = 2;
 const EXT32S_PRODUCERS = new Set<Opcode>(['add_i64', 'sub_i64', 'mul_i64', 'shl_i64']);
 
-/**
- * Forward branches and fall-throughs call the next block directly (no dispatch) when both blocks start
- * in the same window of this many items; that bounds the host stack depth a long TB can reach.
- */
-const DIRECT_CALL_WINDOW = 128;
-
 /** What the compile-time pass found about the TB (independent of the runtime it will run on). */
 interface Layout {
   readonly items: readonly Item[];
@@ -235,6 +200,8 @@ interface Layout {
   readonly blockStart: Uint8Array;
   /** Item index → FUSE_* kind when the item is compiled together with the next one. */
   readonly fuse: Uint8Array;
+  /** Temp id → number of ops reading it. */
+  readonly reads: Int32Array;
 }
 
 function layout(fn: IrFunction): Layout {
@@ -275,18 +242,14 @@ function layout(fn: IrFunction): Layout {
       k++;
     }
   }
-  return { items, labelAt, blockStart, fuse };
+  return { items, labelAt, blockStart, fuse, reads };
 }
 
-/** The TB's closures bound to one runtime. */
+/** The TB bound to one runtime. */
 interface Binding {
   readonly env: Int32Array;
-  /** The TB's first block. */
-  readonly entry: Block;
-  /** Runs blocks from `~k` (item index k, as a block returns it) on until an exit; returns the exit value. */
-  readonly loop: (k: number) => number;
-  /** False when the entry block always returns an exit value (no backward or far branch in the TB). */
-  readonly needsLoop: boolean;
+  /** Runs the TB; returns its exit value. */
+  readonly run: () => number;
 }
 
 /** Compiles an IR function into a {@link CompiledTb} made of closures. */
@@ -298,8 +261,7 @@ export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb
   const again = hooks?.retranslate;
   const bindings = new WeakMap<TbRuntime, Binding>();
   let lastRt: TbRuntime | null = null;
-  let entry: Block = () => 0;
-  let loop: (k: number) => number = () => 0;
+  let run: () => number = () => 0;
 
   return (rt: TbRuntime): number => {
     // A runtime's envI32 is fixed (readonly in TbRuntime): the runtime alone selects the binding.
@@ -314,26 +276,14 @@ export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb
         b = bind(fn, lay!, rt);
         if (again !== undefined) { fn = null; lay = null; }
         bindings.set(rt, b);
-        // On the only runtime there is, the cache may call the bound code directly: the entry block
-        // itself when it always exits (most TBs), which saves a call per TB run.
-        if (hooks?.soleRuntime?.(rt) === true) {
-          const e = b.entry, l = b.loop;
-          hooks.replace(b.needsLoop ? (): number => { const r = e(); return r >= 0 ? r : l(r); } : e);
-        }
+        // On the only runtime there is, the cache may call the bound code directly (a call less per run).
+        if (hooks?.soleRuntime?.(rt) === true) hooks.replace(b.run);
       }
       lastRt = rt;
-      entry = b.entry;
-      loop = b.loop;
+      run = b.run;
     }
-    const r = entry();
-    return r >= 0 ? r : loop(r);
+    return run();
   };
-}
-
-/** An exit block that only stores constants to globals: `(env index, value)` pairs, then exits. */
-interface ConstExit {
-  readonly writes: readonly number[];
-  readonly result: number;
 }
 
 function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
@@ -346,309 +296,211 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
   const arr = (t: Temp): Int32Array => (t.kind === 'global' ? env : F);
   const idx = (t: Temp): number => (t.kind === 'global' ? t.offset >> 2 : 2 * t.id);
   const wideAddr = fn.addrType === 'i64';
-  const { items, labelAt, blockStart, fuse } = lay;
+  const { items, labelAt, blockStart, fuse, reads } = lay;
   const n = items.length;
 
-  // Blocks are built last to first, so that a forward continuation already exists when needed.
-  const blocks: Block[] = new Array<Block>(n + 1);
-  let needsLoop = false;
-  const constExits: (ConstExit | null)[] = new Array<ConstExit | null>(n + 1).fill(null);
-  const exit0: Block = () => 0;
-  blocks[n] = exit0;
-  constExits[n] = { writes: [], result: 0 };
-  for (let s = n - 1; s >= 0; s--) if (blockStart[s]) buildBlock(s);
-
-  /** Continuation to the block at item `k` from the block starting at `from`. */
-  function cont(from: number, k: number): Block {
-    if (k > from && Math.floor(k / DIRECT_CALL_WINDOW) === Math.floor(from / DIRECT_CALL_WINDOW)) return blocks[k]!;
-    const c = ~k;
-    needsLoop = true;
-    return () => c;
-  }
-
-  /** `mov g <- const` items, which an exit may absorb. */
-  function constMovWrites(op: Op): number[] | null {
-    if ((op.opc !== 'mov_i64' && op.opc !== 'mov_i32') || op.o[0]!.kind !== 'global' || op.i[0]!.kind !== 'const') return null;
-    const e = op.o[0]!.offset >> 2, v = op.i[0]!.value;
-    const w = [e, Number(v & M32) | 0];
-    if (op.opc === 'mov_i64') w.push(e + 1, Number((v >> 32n) & M32) | 0);
-    return w;
-  }
-
-  function buildBlock(s: number): void {
-    // The block's items: s .. end (inclusive terminator, or up to the next block start).
-    let end = s;
-    while (!TERMINATORS.has(items[end]!.op.opc) && !blockStart[end + 1]) end++;
-    const last = items[end]!.op;
-    let stepsEnd = end + 1;
-    let term: Block;
-    let cexit: ConstExit | null = null;
-    switch (last.opc) {
-      case 'exit_tb': {
-        // Absorb the constant stores to globals just before the exit (the pc of a goto_tb exit).
-        const writes: number[] = [];
-        let k = end;
-        for (;;) {
-          if (k === s || fuse[k - 1] || (k >= 2 && fuse[k - 2])) break;
-          const w = constMovWrites(items[k - 1]!.op);
-          if (!w) break;
-          writes.unshift(...w);
-          k--;
+  // The TB as threaded code (./closure-code.ts): ops on globals and constants as records, the rest as
+  // closures (steps), branches and exits as records.
+  const code: number[] = [];
+  const steps: Step[] = [];
+  const tests: (() => boolean)[] = [];
+  /** Item index → word index of its first record (branch targets). */
+  const wordAt = new Int32Array(n + 1);
+  /** (word of a jump's target field, item index it goes to), resolved at the end. */
+  const jumps: number[] = [];
+  const rec = (opc: T, d = 0, a = 0, b = 0, kl = 0, kh = 0, x = 0, y = 0): void => { code.push(opc, d, a, b, kl, kh, x, y); };
+  const g = (t: Temp): boolean => t.kind === 'global';
+  const w = (t: Temp): number => t.offset >> 2;
+  const lo = (t: Temp): number => Number(t.value & M32) | 0;
+  const hi = (t: Temp): number => Number((t.value >> 32n) & M32) | 0;
+  for (let k = 0; k < n; k++) {
+    wordAt[k] = code.length;
+    const it = items[k]!, op = it.op;
+    const narrow = narrowAccess(k);
+    if (narrow > 0) {
+      for (let j = 1; j < narrow; j++) wordAt[k + j] = wordAt[k]!;
+      k += narrow - 1;
+      continue;
+    }
+    if (fuse[k] === FUSE_EXT32S) {
+      if (!wordOp(op, items[k + 1]!.op)) { steps.push(genExt32s(op, items[k + 1]!.op)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
+      wordAt[++k] = wordAt[k - 1]!;
+      continue;
+    }
+    if (fuse[k] === FUSE_ADDR) {
+      if (!memOp(items[k + 1]!, op.i[0]!, op.i[1]!)) { steps.push(genAddrMem(op, items[k + 1]!)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
+      wordAt[++k] = wordAt[k - 1]!;
+      continue;
+    }
+    // `mov pc <- const; exit_tb`: one record.
+    const x = pcExit(k);
+    if (x) {
+      rec(x[4] ? T.EXIT_PC : T.EXIT_PC32, 0, x[0], 0, x[1], x[2], x[3]);
+      wordAt[++k] = wordAt[k - 1]!;
+      continue;
+    }
+    switch (op.opc) {
+      case 'exit_tb': rec(T.EXIT, 0, 0, 0, 0, 0, op.c[0] ?? 0); break;
+      case 'lookup_and_goto_ptr': rec(T.EXIT, 0, 0, 0, 0, 0, EXIT_LOOKUP); break;
+      case 'br': jumps.push(code.length + 1, labelAt[op.label!.id]!); rec(T.JMP); break;
+      case 'brcond_i32': case 'brcond_i64': branch(op, k); break;
+      default:
+        if (!aluOp(op) && !(op.opc === 'qemu_ld_i64' || op.opc === 'qemu_st_i64' ? memOp(it, op.i[op.opc === 'qemu_ld_i64' ? 0 : 1]!, null) : false)) {
+          steps.push(genStep(it));
+          rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1);
         }
-        stepsEnd = k;
-        cexit = { writes, result: last.c[0] ?? 0 };
-        term = constExitBlock(cexit);
-        break;
-      }
-      case 'lookup_and_goto_ptr': cexit = { writes: [], result: EXIT_LOOKUP }; term = constExitBlock(cexit); stepsEnd = end; break;
-      case 'br': term = cont(s, labelAt[last.label!.id]!); stepsEnd = end; break;
-      case 'brcond_i32': case 'brcond_i64': {
-        const tk = labelAt[last.label!.id]!, fk = end + 1;
-        term = brcond(last, cont(s, tk), cont(s, fk), tk > s ? constExits[tk]! : null, constExits[fk]!);
-        stepsEnd = end;
-        break;
-      }
-      default: term = cont(s, end + 1); break;
-    }
-    let steps: Step[] = [];
-    for (let k = s; k < stepsEnd; k++) {
-      if (fuse[k] === FUSE_EXT32S) { steps.push(genExt32s(items[k]!.op, items[k + 1]!.op)); k++; } else if (fuse[k] === FUSE_ADDR) { steps.push(genAddrMem(items[k]!.op, items[k + 1]!)); k++; } else steps.push(genStep(items[k]!));
-    }
-    // Long runs: groups of 8 steps become one step each (unrolled calls beat a loop over an array).
-    while (steps.length > 8) {
-      const grouped: Step[] = [];
-      for (let k = 0; k < steps.length; k += 8) {
-        const chunk = steps.slice(k, k + 8);
-        if (chunk.length === 8) grouped.push(group8(chunk)); else grouped.push(...chunk);
-      }
-      steps = grouped;
-    }
-    const fusedTerm = last.opc === 'brcond_i64' || last.opc === 'brcond_i32'
-      ? seqBrExit(steps, last, labelAt[last.label!.id]! > s ? constExits[labelAt[last.label!.id]!]! : null, constExits[end + 1]!) : null;
-    blocks[s] = fusedTerm ?? (cexit ? seqExit(steps, cexit) : null) ?? seq(steps, term);
-    if (steps.length === 0 && cexit && last.opc === 'exit_tb') constExits[s] = cexit;
-  }
-
-  function constExitBlock(x: ConstExit): Block {
-    const w = x.writes, r = x.result;
-    switch (w.length) {
-      case 0: return () => r;
-      case 2: { const e0 = w[0]!, v0 = w[1]!; return () => { env[e0] = v0; return r; }; }
-      case 4: { const e0 = w[0]!, v0 = w[1]!, e1 = w[2]!, v1 = w[3]!; return () => { env[e0] = v0; env[e1] = v1; return r; }; }
-      default: return () => { for (let k = 0; k < w.length; k += 2) env[w[k]!] = w[k + 1]!; return r; };
     }
   }
+  wordAt[n] = code.length;
+  rec(T.EXIT, 0, 0, 0, 0, 0, 0);
+  for (let j = 0; j < jumps.length; j += 2) code[jumps[j]!] = wordAt[jumps[j + 1]!]!;
+  const C = Int32Array.from(code);
 
-  /** One closure running `steps` (at most 8) in order, then `term`. */
-  function seq(steps: Step[], term: Block): Block {
-    const [s0, s1, s2, s3, s4, s5, s6, s7] = steps;
-    switch (steps.length) {
-      case 0: return term;
-      case 1: return () => { s0!(); return term(); };
-      case 2: return () => { s0!(); s1!(); return term(); };
-      case 3: return () => { s0!(); s1!(); s2!(); return term(); };
-      case 4: return () => { s0!(); s1!(); s2!(); s3!(); return term(); };
-      case 5: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); return term(); };
-      case 6: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); return term(); };
-      case 7: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); return term(); };
-      default: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); s7!(); return term(); };
-    }
-  }
-
-  /** Eight steps as one. */
-  function group8(steps: Step[]): Step {
-    const [s0, s1, s2, s3, s4, s5, s6, s7] = steps;
-    return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); s7!(); };
-  }
-
-  /**
-   * Steps then a branch between two pc exits, in one closure (the usual RISC-V TB: a few instructions
-   * and a conditional branch), or null when the block is not of that shape.
-   */
-  function seqBrExit(steps: Step[], op: Op, tx: ConstExit | null, fx: ConstExit | null): Block | null {
-    if (steps.length === 0 || steps.length > 8 || !tx || !fx || tx.writes.length !== 4 || fx.writes.length !== 4
-      || tx.writes[0] !== fx.writes[0] || tx.writes[2] !== tx.writes[0]! + 1 || fx.writes[2] !== tx.writes[2]) return null;
+  /** A conditional branch to a label: a record on globals and constants, or a test closure. */
+  function branch(op: Op, k: number): void {
     const { rel, swap, bias } = splitCond(op.c[0] as Cond);
-    if (rel === 'never' || rel === 'always') return null;
+    if (rel === 'never') return;
+    const target = labelAt[op.label!.id]!;
+    if (rel === 'always') { jumps.push(code.length + 1, target); rec(T.JMP); return; }
+    const x = op.i[swap ? 1 : 0]!, y = op.i[swap ? 0 : 1]!;
     const r = rel === 'eq' ? 0 : rel === 'ne' ? 1 : rel === 'lt' ? 2 : 3;
-    let X = arr(op.i[0]!), xi = idx(op.i[0]!), Y = arr(op.i[1]!), yi = idx(op.i[1]!);
-    if (swap) { const A = X; X = Y; Y = A; const t = xi; xi = yi; yi = t; }
-    // i32: the "high words" read are the low words again: the whole comparison is decided there.
-    const wide = op.opc === 'brcond_i64';
-    const xh = wide ? xi + 1 : xi, yh = wide ? yi + 1 : yi;
-    const e = tx.writes[0]!, eh = e + 1;
-    const tl = tx.writes[1]!, th = tx.writes[3]!, tr = tx.result, fl = fx.writes[1]!, fh = fx.writes[3]!, fr = fx.result;
-    const hb = bias, lb = MIN;
-    // The test and the stores are written out in each arity (not a shared inner closure: one call less).
-    const [s0, s1, s2, s3, s4, s5, s6, s7] = steps;
-    switch (steps.length) {
-      case 1: return () => {
-        s0!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      case 2: return () => {
-        s0!(); s1!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      case 3: return () => {
-        s0!(); s1!(); s2!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      case 4: return () => {
-        s0!(); s1!(); s2!(); s3!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      case 5: return () => {
-        s0!(); s1!(); s2!(); s3!(); s4!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      case 6: return () => {
-        s0!(); s1!(); s2!(); s3!(); s4!(); s5!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      case 7: return () => {
-        s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
-      default: return () => {
-        s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); s7!();
-        if (test64(r, hb, lb, X[xi]!, X[xh]!, Y[yi]!, Y[yh]!)) { env[e] = tl; env[eh] = th; return tr; }
-        env[e] = fl; env[eh] = fh; return fr;
-      };
+    // An i32 compare names its low words as the high words too: decided there, with the bias.
+    const wide = op.opc === 'brcond_i64' ? 1 : 0;
+    const tx = pcExit(target), fx = pcExit(k + 1);
+    if (tx && fx && tx[4] && fx[4] && tx[0] === fx[0] && g(x) && (g(y) || y.kind === 'const')) {
+      // Both ways store a 64-bit pc to the same global and exit: one record pair, no jump.
+      if (g(y)) rec(T.BRX, tx[0], w(x), w(y), w(x) + wide, w(y) + wide, r, bias);
+      else rec(T.BRX_C, tx[0], w(x), lo(y), w(x) + wide, wide ? hi(y) : lo(y), r, bias);
+      code.push(tx[1], tx[2], tx[3], fx[1], fx[2], fx[3], 0, 0);
+      return;
     }
-  }
-
-  /** Steps then an exit that stores nothing or one 64-bit constant (a goto_tb's pc), in one closure; or null. */
-  function seqExit(steps: Step[], x: ConstExit): Block | null {
-    const w = x.writes, r = x.result;
-    if (steps.length === 0 || steps.length > 8) return null;
-    const [s0, s1, s2, s3, s4, s5, s6, s7] = steps;
-    if (w.length === 0) {
-      switch (steps.length) {
-        case 1: return () => { s0!(); return r; };
-        case 2: return () => { s0!(); s1!(); return r; };
-        case 3: return () => { s0!(); s1!(); s2!(); return r; };
-        case 4: return () => { s0!(); s1!(); s2!(); s3!(); return r; };
-        case 5: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); return r; };
-        case 6: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); return r; };
-        case 7: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); return r; };
-        default: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); s7!(); return r; };
-      }
-    }
-    if (w.length !== 4 || w[2] !== w[0]! + 1) return null;
-    const e = w[0]!, eh = e + 1, l = w[1]!, h = w[3]!;
-    switch (steps.length) {
-      case 1: return () => { s0!(); env[e] = l; env[eh] = h; return r; };
-      case 2: return () => { s0!(); s1!(); env[e] = l; env[eh] = h; return r; };
-      case 3: return () => { s0!(); s1!(); s2!(); env[e] = l; env[eh] = h; return r; };
-      case 4: return () => { s0!(); s1!(); s2!(); s3!(); env[e] = l; env[eh] = h; return r; };
-      case 5: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); env[e] = l; env[eh] = h; return r; };
-      case 6: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); env[e] = l; env[eh] = h; return r; };
-      case 7: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); env[e] = l; env[eh] = h; return r; };
-      default: return () => { s0!(); s1!(); s2!(); s3!(); s4!(); s5!(); s6!(); s7!(); env[e] = l; env[eh] = h; return r; };
+    jumps.push(code.length + 1, target);
+    if (g(x) && g(y)) rec(T.BR, 0, w(x), w(y), w(x) + wide, w(y) + wide, r, bias);
+    else if (g(x) && y.kind === 'const') rec(T.BR_C, 0, w(x), lo(y), w(x) + wide, wide ? hi(y) : lo(y), r, bias);
+    else {
+      tests.push(makeTest(op.c[0] as Cond, wide === 1, arr(op.i[0]!), idx(op.i[0]!), arr(op.i[1]!), idx(op.i[1]!)));
+      rec(T.BR_FN, 0, 0, 0, 0, 0, tests.length - 1);
     }
   }
 
   /**
-   * A conditional branch ending a block. `T`/`F` continue at the target / the next item; when both are
-   * exits that only store one 64-bit constant to the same global (a RISC-V branch: pc and exit slot),
-   * the stores are done here and no further closure runs.
+   * `[env word, lo, hi, exit value, 64-bit]` when items k, k+1 are `mov g <- const; exit_tb` (the pc store
+   * and exit of a goto_tb), else null.
    */
-  function brcond(op: Op, T: Block, Fb: Block, tx: ConstExit | null, fx: ConstExit | null): Block {
-    const wide = op.opc === 'brcond_i64';
-    const cond = op.c[0] as Cond;
-    const { rel, swap, bias } = splitCond(cond);
-    if (rel === 'always') return T;
-    if (rel === 'never') return Fb;
-    let X = arr(op.i[0]!), xi = idx(op.i[0]!), Y = arr(op.i[1]!), yi = idx(op.i[1]!);
-    if (swap) { const A = X; X = Y; Y = A; const t = xi; xi = yi; yi = t; }
-    const xh = xi + 1, yh = yi + 1;
-    if (tx && fx && tx.writes.length === 4 && fx.writes.length === 4 && tx.writes[0] === fx.writes[0]
-      && tx.writes[2] === tx.writes[0]! + 1 && fx.writes[2] === tx.writes[2]) {
-      const e = tx.writes[0]!, eh = e + 1;
-      const tl = tx.writes[1]!, th = tx.writes[3]!, tr = tx.result, fl = fx.writes[1]!, fh = fx.writes[3]!, fr = fx.result;
-      if (wide) {
-        const y1 = op.i[1]!;
-        if (!swap && y1.kind === 'const' && (rel === 'eq' || rel === 'ne')) {
-          const cl = Number(y1.value & M32) | 0, ch = Number((y1.value >> 32n) & M32) | 0;
-          if (rel === 'eq') {
-            return () => {
-              if (X[xi] === cl && X[xh] === ch) { env[e] = tl; env[eh] = th; return tr; }
-              env[e] = fl; env[eh] = fh; return fr;
-            };
-          }
-          return () => {
-            if (X[xi] !== cl || X[xh] !== ch) { env[e] = tl; env[eh] = th; return tr; }
-            env[e] = fl; env[eh] = fh; return fr;
-          };
-        }
-        switch (rel) {
-          case 'eq': return () => {
-            if (X[xi] === Y[yi] && X[xh] === Y[yh]) { env[e] = tl; env[eh] = th; return tr; }
-            env[e] = fl; env[eh] = fh; return fr;
-          };
-          case 'ne': return () => {
-            if (X[xi] !== Y[yi] || X[xh] !== Y[yh]) { env[e] = tl; env[eh] = th; return tr; }
-            env[e] = fl; env[eh] = fh; return fr;
-          };
-          case 'lt': return () => {
-            const a = X[xh]! ^ bias, b = Y[yh]! ^ bias;
-            if (a < b || (a === b && (X[xi]! ^ MIN) < (Y[yi]! ^ MIN))) { env[e] = tl; env[eh] = th; return tr; }
-            env[e] = fl; env[eh] = fh; return fr;
-          };
-          case 'le': return () => {
-            const a = X[xh]! ^ bias, b = Y[yh]! ^ bias;
-            if (a < b || (a === b && (X[xi]! ^ MIN) <= (Y[yi]! ^ MIN))) { env[e] = tl; env[eh] = th; return tr; }
-            env[e] = fl; env[eh] = fh; return fr;
-          };
-        }
-      }
-      switch (rel) {
-        case 'eq': return () => {
-          if (X[xi] === Y[yi]) { env[e] = tl; env[eh] = th; return tr; }
-          env[e] = fl; env[eh] = fh; return fr;
-        };
-        case 'ne': return () => {
-          if (X[xi] !== Y[yi]) { env[e] = tl; env[eh] = th; return tr; }
-          env[e] = fl; env[eh] = fh; return fr;
-        };
-        case 'lt': return () => {
-          if ((X[xi]! ^ bias) < (Y[yi]! ^ bias)) { env[e] = tl; env[eh] = th; return tr; }
-          env[e] = fl; env[eh] = fh; return fr;
-        };
-        case 'le': return () => {
-          if ((X[xi]! ^ bias) <= (Y[yi]! ^ bias)) { env[e] = tl; env[eh] = th; return tr; }
-          env[e] = fl; env[eh] = fh; return fr;
-        };
-      }
+  function pcExit(k: number): [number, number, number, number, boolean] | null {
+    if (k + 1 >= n || blockStart[k + 1] || fuse[k] || (k > 0 && fuse[k - 1])) return null;
+    const op = items[k]!.op, x = items[k + 1]!.op;
+    if (x.opc !== 'exit_tb' || (op.opc !== 'mov_i64' && op.opc !== 'mov_i32') || !g(op.o[0]!) || op.i[0]!.kind !== 'const') return null;
+    return [w(op.o[0]!), lo(op.i[0]!), hi(op.i[0]!), x.c[0] ?? 0, op.opc === 'mov_i64'];
+  }
+
+  /** A record for an i64 op on globals and constants, or false. */
+  function aluOp(op: Op): boolean {
+    const d = op.o[0], a = op.i[0], b = op.i[1];
+    if (!d || !g(d) || !a) return false;
+    const D = w(d);
+    switch (op.opc) {
+      case 'mov_i64':
+        if (a.kind === 'const') { rec(T.MOV_C, D, 0, 0, lo(a), hi(a)); return true; }
+        if (g(a)) { rec(T.MOV, D, w(a)); return true; }
+        return false;
+      case 'ext32s_i64': case 'ext32u_i64':
+        if (!g(a)) return false;
+        rec(op.opc === 'ext32s_i64' ? T.EXT32S : T.EXT32U, D, w(a));
+        return true;
     }
-    if (wide) {
-      switch (rel) {
-        case 'eq': return () => (X[xi] === Y[yi] && X[xh] === Y[yh] ? T() : Fb());
-        case 'ne': return () => (X[xi] !== Y[yi] || X[xh] !== Y[yh] ? T() : Fb());
-        case 'lt': return () => {
-          const a = X[xh]! ^ bias, b = Y[yh]! ^ bias;
-          return a < b || (a === b && (X[xi]! ^ MIN) < (Y[yi]! ^ MIN)) ? T() : Fb();
-        };
-        case 'le': return () => {
-          const a = X[xh]! ^ bias, b = Y[yh]! ^ bias;
-          return a < b || (a === b && (X[xi]! ^ MIN) <= (Y[yi]! ^ MIN)) ? T() : Fb();
-        };
+    if (!g(a) || !b) return false;
+    const bc = b.kind === 'const';
+    if (!bc && !g(b)) return false;
+    const A = w(a);
+    const pair = (withConst: T, withGlobal: T): boolean => {
+      if (bc) rec(withConst, D, A, 0, lo(b), hi(b)); else rec(withGlobal, D, A, w(b));
+      return true;
+    };
+    const shift = (lt32: T, ge32: T): boolean => {
+      if (!bc) return false;
+      const s = lo(b) & 63;
+      if (s === 0) rec(T.MOV, D, A); else rec(s < 32 ? lt32 : ge32, D, A, 0, s);
+      return true;
+    };
+    switch (op.opc) {
+      case 'add_i64': return pair(T.ADD_C, T.ADD);
+      case 'sub_i64': return !bc && pair(T.SUB, T.SUB);
+      case 'and_i64': return pair(T.AND_C, T.AND);
+      case 'or_i64': return pair(T.OR_C, T.OR);
+      case 'xor_i64': return pair(T.XOR_C, T.XOR);
+      case 'mul_i64': return !bc && pair(T.MUL, T.MUL);
+      case 'shl_i64': return shift(T.SHL_C, T.SHL_C32);
+      case 'shr_i64': return shift(T.SHR_C, T.SHR_C32);
+      case 'sar_i64': return shift(T.SAR_C, T.SAR_C32);
+      default: return false;
+    }
+  }
+
+  /** A record for `op t <- a, b; ext32s_i64 d <- t` (fused: t is read by nothing else), or false. */
+  function wordOp(op: Op, ext: Op): boolean {
+    const d = ext.o[0]!, a = op.i[0]!, b = op.i[1]!;
+    if (!g(d) || !g(a) || (b.kind !== 'const' && !g(b))) return false;
+    const bc = b.kind === 'const';
+    switch (op.opc) {
+      case 'add_i64': if (bc) rec(T.ADDW_C, w(d), w(a), 0, lo(b)); else rec(T.ADDW, w(d), w(a), w(b)); return true;
+      case 'sub_i64': if (bc) return false; rec(T.SUBW, w(d), w(a), w(b)); return true;
+      case 'mul_i64': if (bc) return false; rec(T.MULW, w(d), w(a), w(b)); return true;
+      case 'shl_i64': {
+        if (!bc) return false;
+        const s = lo(b) & 63;
+        if (s >= 32) rec(T.MOV_C, w(d)); else rec(T.SHLW_C, w(d), w(a), 0, s);
+        return true;
       }
+      default: return false;
     }
-    switch (rel) {
-      case 'eq': return () => (X[xi] === Y[yi] ? T() : Fb());
-      case 'ne': return () => (X[xi] !== Y[yi] ? T() : Fb());
-      case 'lt': return () => ((X[xi]! ^ bias) < (Y[yi]! ^ bias) ? T() : Fb());
-      case 'le': return () => ((X[xi]! ^ bias) <= (Y[yi]! ^ bias) ? T() : Fb());
+  }
+
+  /**
+   * RV32 on 64-bit registers (32-bit addresses): `[add_i64 t <- g, const;] extrl_i64_i32 a <- t|g;
+   * qemu_ld/st_i64 [a]` with the temps read once, as one record. Returns the items it took (0: not that).
+   */
+  function narrowAccess(k: number): number {
+    if (wideAddr) return 0;
+    let j = k, base: Temp, kl = 0;
+    const add = items[j]!.op;
+    if (add.opc === 'add_i64' && add.i[1]!.kind === 'const' && g(add.i[0]!) && add.o[0]!.kind === 'temp' && reads[add.o[0]!.id] === 1) {
+      base = add.i[0]!;
+      kl = lo(add.i[1]!);
+      j++;
+      if (j + 1 >= n || blockStart[j] || items[j]!.op.opc !== 'extrl_i64_i32' || items[j]!.op.i[0] !== add.o[0]) return 0;
+    } else if (add.opc === 'extrl_i64_i32' && g(add.i[0]!)) {
+      base = add.i[0]!;
+    } else return 0;
+    const ext = items[j]!.op, a = ext.o[0]!;
+    if (j + 1 >= n || blockStart[j + 1] || a.kind !== 'temp' || reads[a.id] !== 1) return 0;
+    const it = items[j + 1]!, op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
+    if (op.opc === 'qemu_st_i64' && op.i[1] === a && g(op.i[0]!)) {
+      rec(T.ST_A32, w(op.i[0]!), w(base), it.insn, kl, 0, memop, mmu);
+    } else if (op.opc === 'qemu_ld_i64' && op.i[0] === a && g(op.o[0]!)) {
+      const kind = (memop & MO_SIZE) === MO_64 ? T.LD64_A32 : (memop & MO_SIGN) !== 0 ? T.LDS_A32 : T.LDU_A32;
+      rec(kind, w(op.o[0]!), w(base), it.insn, kl, 0, memop, mmu);
+    } else return 0;
+    return j + 2 - k;
+  }
+
+  /**
+   * A record for a 64-bit guest load or store at `base + offset` (offset a constant, or null for 0) with
+   * 64-bit addresses and a global value, or false.
+   */
+  function memOp(it: Item, base: Temp, offset: Temp | null): boolean {
+    const op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
+    if (!wideAddr || !g(base) || (op.opc !== 'qemu_ld_i64' && op.opc !== 'qemu_st_i64')) return false;
+    const kl = offset ? lo(offset) : 0, kh = offset ? hi(offset) : 0;
+    if (op.opc === 'qemu_st_i64') {
+      if (!g(op.i[0]!)) return false;
+      rec(T.ST, w(op.i[0]!), w(base), it.insn, kl, kh, memop, mmu);
+      return true;
     }
+    if (!g(op.o[0]!)) return false;
+    const kind = (memop & MO_SIZE) === MO_64 ? T.LD64 : (memop & MO_SIGN) !== 0 ? T.LDS : T.LDU;
+    rec(kind, w(op.o[0]!), w(base), it.insn, kl, kh, memop, mmu);
+    return true;
   }
 
   /** `op t <- a, b; ext32s_i64 d <- t` with t dead: the 32-bit result sign-extended into d (RV64 addw, mulw, …). */
@@ -1146,15 +998,7 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
     }
   }
 
-  return {
-    env,
-    needsLoop,
-    entry: blocks[0]!,
-    loop: (k: number): number => {
-      do k = blocks[~k]!(); while (k < 0);
-      return k;
-    },
-  };
+  return { env, run: () => runThreaded(C, env, steps, tests, rt) };
 }
 
 /** The closure backend (see the file comment). */
