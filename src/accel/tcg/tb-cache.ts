@@ -10,7 +10,7 @@
 import { optimizeIr } from '../../tcg/optimize.js';
 import type { IrFunction } from '../../tcg/context.js';
 import { TcgContext } from '../../tcg/context.js';
-import type { Backend, CompileHooks, CompiledTb, TbRuntime } from '../../tcg/backend/backend.js';
+import type { Backend, CompileHooks, CompiledTb } from '../../tcg/backend/backend.js';
 import { isTierCode, type TierCode, type WasmTier } from '../../tcg/backend/wasm/tier.js';
 import { TARGET_PAGE_SIZE, type TcgCpuOps } from './tcg-cpu-ops.js';
 import {
@@ -160,8 +160,6 @@ export class TbCache {
   /** RAM page key → TBs with code on it. A page is a code page iff it has an entry. */
   private readonly pages = new Map<number, TranslationBlock[]>();
   private readonly clients = new Set<TbCacheClient>();
-  /** A backend was told its TB runs on one runtime only (CompileHooks.soleRuntime) since the last flush. */
-  private soleRuntimeGiven = false;
   private readonly watched = new WeakSet<object>();
   /**
    * TBs that must end at a device access: `pcLo:pcHi:flags` → instructions (QEMU's CF_LAST_IO TBs,
@@ -196,8 +194,6 @@ export class TbCache {
 
   /** Registers a CPU (its TLB gets code-page protection, its jump cache hears flushes). */
   addClient(client: TbCacheClient): void {
-    // Code bound to the one runtime there was (CompileHooks.soleRuntime) must not run on another.
-    if (this.soleRuntimeGiven && !this.clients.has(client)) this.flush();
     this.clients.add(client);
   }
 
@@ -401,11 +397,6 @@ export class TbCache {
         if (this.tier !== null && isTierCode(c)) this.adoptTierTb(made, c);
       },
       owner: (): unknown => hooks.tb,
-      soleRuntime: (rt: TbRuntime): boolean => {
-        if (this.clients.size !== 1 || !this.clients.has(rt as unknown as TbCacheClient)) return false;
-        this.soleRuntimeGiven = true;
-        return true;
-      },
       chain: (slot: number): unknown => hooks.tb?.jmpDest(slot) ?? null,
       optimize: this.optimize,
     };
@@ -602,7 +593,6 @@ export class TbCache {
     this.pages.clear();
     this.stats.tbCacheSize = 0;
     this.stats.flushes++;
-    this.soleRuntimeGiven = false;
     for (const c of this.clients) c.onTbFlush();
   }
 }

@@ -62,12 +62,6 @@ export interface CompileHooks {
    * of a TB it may want again later (binding to another CPU, promotion).
    */
   retranslate?(): IrFunction | null;
-  /**
-   * True when `rt` is the only runtime this TB can run on from now on, so that code bound to it may be
-   * handed to {@link replace} (code that ignores the runtime it is called with). The cache flushes all
-   * translated code before another runtime joins.
-   */
-  soleRuntime?(rt: TbRuntime): boolean;
 }
 
 /** A TCG backend: turns optimized IR into host code. */

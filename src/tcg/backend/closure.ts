@@ -245,12 +245,15 @@ function layout(fn: IrFunction): Layout {
   return { items, labelAt, blockStart, fuse, reads };
 }
 
-/** The TB bound to one runtime. */
+/** The TB bound to one runtime: its threaded code and what the code's records refer to. */
 interface Binding {
   readonly env: Int32Array;
-  /** Runs the TB; returns its exit value. */
-  readonly run: () => number;
+  readonly code: Int32Array;
+  readonly steps: readonly Step[];
+  readonly tests: readonly (() => boolean)[];
 }
+
+const EMPTY = new Int32Array(0);
 
 /** Compiles an IR function into a {@link CompiledTb} made of closures. */
 export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb {
@@ -260,30 +263,28 @@ export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb
   let lay: Layout | null = layout(ir);
   const again = hooks?.retranslate;
   const bindings = new WeakMap<TbRuntime, Binding>();
-  let lastRt: TbRuntime | null = null;
-  let run: () => number = () => 0;
-
-  return (rt: TbRuntime): number => {
+  // The binding in use, spread into variables: one arrow literal runs every closure TB, so that where the
+  // loop calls only closure TBs V8 may inline it there.
+  let R: TbRuntime | null = null;
+  let C: Int32Array = EMPTY, E: Int32Array = EMPTY;
+  let S: readonly Step[] = [], X: readonly (() => boolean)[] = [];
+  const select = (rt: TbRuntime): number => {
     // A runtime's envI32 is fixed (readonly in TbRuntime): the runtime alone selects the binding.
-    if (rt !== lastRt) {
-      let b = bindings.get(rt);
-      if (!b || b.env !== rt.envI32) {
-        if (fn === null) {
-          fn = again!() ?? null;
-          if (fn === null) throw new TcgIrError('closure backend: a TB bound once could not be translated again for another CPU');
-          lay = layout(fn);
-        }
-        b = bind(fn, lay!, rt);
-        if (again !== undefined) { fn = null; lay = null; }
-        bindings.set(rt, b);
-        // On the only runtime there is, the cache may call the bound code directly (a call less per run).
-        if (hooks?.soleRuntime?.(rt) === true) hooks.replace(b.run);
+    let b = bindings.get(rt);
+    if (!b || b.env !== rt.envI32) {
+      if (fn === null) {
+        fn = again!() ?? null;
+        if (fn === null) throw new TcgIrError('closure backend: a TB bound once could not be translated again for another CPU');
+        lay = layout(fn);
       }
-      lastRt = rt;
-      run = b.run;
+      b = bind(fn, lay!, rt);
+      if (again !== undefined) { fn = null; lay = null; }
+      bindings.set(rt, b);
     }
-    return run();
+    R = rt; C = b.code; E = b.env; S = b.steps; X = b.tests;
+    return runThreaded(C, E, S, X, rt);
   };
+  return (rt: TbRuntime): number => (rt === R ? runThreaded(C, E, S, X, rt) : select(rt));
 }
 
 function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
@@ -998,7 +999,7 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
     }
   }
 
-  return { env, run: () => runThreaded(C, env, steps, tests, rt) };
+  return { env, code: C, steps, tests };
 }
 
 /** The closure backend (see the file comment). */

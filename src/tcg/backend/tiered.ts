@@ -104,21 +104,9 @@ export function createTieredBackend(options: TieredBackendOptions = {}): TieredB
     optimizesLazily: true,
     wasmTier: tier,
     compile(fn: IrFunction, hooks?: CompileHooks): CompiledTb {
-      if (hot === null) {
-        stats.coldCompiles++;
-        return cold.compile(fn, hooks);
-      }
-      // The cold backend may hand over faster code of its own (bound to the one runtime there is): it
-      // replaces the cold code, and reaches the cache only once this TB stays cold for good.
-      const coldHooks: CompileHooks | undefined = hooks === undefined ? undefined : {
-        ...hooks,
-        replace: (code: CompiledTb): void => {
-          if (impl === coldTb) { impl = code; hooks.replace(code); }
-          coldTb = code;
-        },
-      };
-      let coldTb = cold.compile(fn, coldHooks);
+      const coldTb = cold.compile(fn, hooks);
       stats.coldCompiles++;
+      if (hot === null) return coldTb;
       // The IR, kept until the promotion unless the cache can translate the TB again then (most TBs
       // never get hot: their IR would only take memory).
       let ir: IrFunction | null = hooks?.retranslate !== undefined ? null : fn;
