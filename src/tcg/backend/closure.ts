@@ -287,7 +287,11 @@ export function compileClosure(ir: IrFunction, hooks?: CompileHooks): CompiledTb
   return (rt: TbRuntime): number => (rt === R ? runThreaded(C, E, S, X, rt) : select(rt));
 }
 
-function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
+/**
+ * The closures of one TB on one runtime, for the ops its threaded code does not have. A scope of its own:
+ * the closures keep this function's variables alive (env, the TB's frame), not the encoder's.
+ */
+function closureSteps(fn: IrFunction, rt: TbRuntime) {
   const env = rt.envI32;
   const envView = rt.envView;
   const F = new Int32Array(2 * fn.temps.length);
@@ -297,213 +301,6 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
   const arr = (t: Temp): Int32Array => (t.kind === 'global' ? env : F);
   const idx = (t: Temp): number => (t.kind === 'global' ? t.offset >> 2 : 2 * t.id);
   const wideAddr = fn.addrType === 'i64';
-  const { items, labelAt, blockStart, fuse, reads } = lay;
-  const n = items.length;
-
-  // The TB as threaded code (./closure-code.ts): ops on globals and constants as records, the rest as
-  // closures (steps), branches and exits as records.
-  const code: number[] = [];
-  const steps: Step[] = [];
-  const tests: (() => boolean)[] = [];
-  /** Item index → word index of its first record (branch targets). */
-  const wordAt = new Int32Array(n + 1);
-  /** (word of a jump's target field, item index it goes to), resolved at the end. */
-  const jumps: number[] = [];
-  const rec = (opc: T, d = 0, a = 0, b = 0, kl = 0, kh = 0, x = 0, y = 0): void => { code.push(opc, d, a, b, kl, kh, x, y); };
-  const g = (t: Temp): boolean => t.kind === 'global';
-  const w = (t: Temp): number => t.offset >> 2;
-  const lo = (t: Temp): number => Number(t.value & M32) | 0;
-  const hi = (t: Temp): number => Number((t.value >> 32n) & M32) | 0;
-  for (let k = 0; k < n; k++) {
-    wordAt[k] = code.length;
-    const it = items[k]!, op = it.op;
-    const narrow = narrowAccess(k);
-    if (narrow > 0) {
-      for (let j = 1; j < narrow; j++) wordAt[k + j] = wordAt[k]!;
-      k += narrow - 1;
-      continue;
-    }
-    if (fuse[k] === FUSE_EXT32S) {
-      if (!wordOp(op, items[k + 1]!.op)) { steps.push(genExt32s(op, items[k + 1]!.op)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
-      wordAt[++k] = wordAt[k - 1]!;
-      continue;
-    }
-    if (fuse[k] === FUSE_ADDR) {
-      if (!memOp(items[k + 1]!, op.i[0]!, op.i[1]!)) { steps.push(genAddrMem(op, items[k + 1]!)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
-      wordAt[++k] = wordAt[k - 1]!;
-      continue;
-    }
-    // `mov pc <- const; exit_tb`: one record.
-    const x = pcExit(k);
-    if (x) {
-      rec(x[4] ? T.EXIT_PC : T.EXIT_PC32, 0, x[0], 0, x[1], x[2], x[3]);
-      wordAt[++k] = wordAt[k - 1]!;
-      continue;
-    }
-    switch (op.opc) {
-      case 'exit_tb': rec(T.EXIT, 0, 0, 0, 0, 0, op.c[0] ?? 0); break;
-      case 'lookup_and_goto_ptr': rec(T.EXIT, 0, 0, 0, 0, 0, EXIT_LOOKUP); break;
-      case 'br': jumps.push(code.length + 1, labelAt[op.label!.id]!); rec(T.JMP); break;
-      case 'brcond_i32': case 'brcond_i64': branch(op, k); break;
-      default:
-        if (!aluOp(op) && !(op.opc === 'qemu_ld_i64' || op.opc === 'qemu_st_i64' ? memOp(it, op.i[op.opc === 'qemu_ld_i64' ? 0 : 1]!, null) : false)) {
-          steps.push(genStep(it));
-          rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1);
-        }
-    }
-  }
-  wordAt[n] = code.length;
-  rec(T.EXIT, 0, 0, 0, 0, 0, 0);
-  for (let j = 0; j < jumps.length; j += 2) code[jumps[j]!] = wordAt[jumps[j + 1]!]!;
-  const C = Int32Array.from(code);
-
-  /** A conditional branch to a label: a record on globals and constants, or a test closure. */
-  function branch(op: Op, k: number): void {
-    const { rel, swap, bias } = splitCond(op.c[0] as Cond);
-    if (rel === 'never') return;
-    const target = labelAt[op.label!.id]!;
-    if (rel === 'always') { jumps.push(code.length + 1, target); rec(T.JMP); return; }
-    const x = op.i[swap ? 1 : 0]!, y = op.i[swap ? 0 : 1]!;
-    const r = rel === 'eq' ? 0 : rel === 'ne' ? 1 : rel === 'lt' ? 2 : 3;
-    // An i32 compare names its low words as the high words too: decided there, with the bias.
-    const wide = op.opc === 'brcond_i64' ? 1 : 0;
-    const tx = pcExit(target), fx = pcExit(k + 1);
-    if (tx && fx && tx[4] && fx[4] && tx[0] === fx[0] && g(x) && (g(y) || y.kind === 'const')) {
-      // Both ways store a 64-bit pc to the same global and exit: one record pair, no jump.
-      if (g(y)) rec(T.BRX, tx[0], w(x), w(y), w(x) + wide, w(y) + wide, r, bias);
-      else rec(T.BRX_C, tx[0], w(x), lo(y), w(x) + wide, wide ? hi(y) : lo(y), r, bias);
-      code.push(tx[1], tx[2], tx[3], fx[1], fx[2], fx[3], 0, 0);
-      return;
-    }
-    jumps.push(code.length + 1, target);
-    if (g(x) && g(y)) rec(T.BR, 0, w(x), w(y), w(x) + wide, w(y) + wide, r, bias);
-    else if (g(x) && y.kind === 'const') rec(T.BR_C, 0, w(x), lo(y), w(x) + wide, wide ? hi(y) : lo(y), r, bias);
-    else {
-      tests.push(makeTest(op.c[0] as Cond, wide === 1, arr(op.i[0]!), idx(op.i[0]!), arr(op.i[1]!), idx(op.i[1]!)));
-      rec(T.BR_FN, 0, 0, 0, 0, 0, tests.length - 1);
-    }
-  }
-
-  /**
-   * `[env word, lo, hi, exit value, 64-bit]` when items k, k+1 are `mov g <- const; exit_tb` (the pc store
-   * and exit of a goto_tb), else null.
-   */
-  function pcExit(k: number): [number, number, number, number, boolean] | null {
-    if (k + 1 >= n || blockStart[k + 1] || fuse[k] || (k > 0 && fuse[k - 1])) return null;
-    const op = items[k]!.op, x = items[k + 1]!.op;
-    if (x.opc !== 'exit_tb' || (op.opc !== 'mov_i64' && op.opc !== 'mov_i32') || !g(op.o[0]!) || op.i[0]!.kind !== 'const') return null;
-    return [w(op.o[0]!), lo(op.i[0]!), hi(op.i[0]!), x.c[0] ?? 0, op.opc === 'mov_i64'];
-  }
-
-  /** A record for an i64 op on globals and constants, or false. */
-  function aluOp(op: Op): boolean {
-    const d = op.o[0], a = op.i[0], b = op.i[1];
-    if (!d || !g(d) || !a) return false;
-    const D = w(d);
-    switch (op.opc) {
-      case 'mov_i64':
-        if (a.kind === 'const') { rec(T.MOV_C, D, 0, 0, lo(a), hi(a)); return true; }
-        if (g(a)) { rec(T.MOV, D, w(a)); return true; }
-        return false;
-      case 'ext32s_i64': case 'ext32u_i64':
-        if (!g(a)) return false;
-        rec(op.opc === 'ext32s_i64' ? T.EXT32S : T.EXT32U, D, w(a));
-        return true;
-    }
-    if (!g(a) || !b) return false;
-    const bc = b.kind === 'const';
-    if (!bc && !g(b)) return false;
-    const A = w(a);
-    const pair = (withConst: T, withGlobal: T): boolean => {
-      if (bc) rec(withConst, D, A, 0, lo(b), hi(b)); else rec(withGlobal, D, A, w(b));
-      return true;
-    };
-    const shift = (lt32: T, ge32: T): boolean => {
-      if (!bc) return false;
-      const s = lo(b) & 63;
-      if (s === 0) rec(T.MOV, D, A); else rec(s < 32 ? lt32 : ge32, D, A, 0, s);
-      return true;
-    };
-    switch (op.opc) {
-      case 'add_i64': return pair(T.ADD_C, T.ADD);
-      case 'sub_i64': return !bc && pair(T.SUB, T.SUB);
-      case 'and_i64': return pair(T.AND_C, T.AND);
-      case 'or_i64': return pair(T.OR_C, T.OR);
-      case 'xor_i64': return pair(T.XOR_C, T.XOR);
-      case 'mul_i64': return !bc && pair(T.MUL, T.MUL);
-      case 'shl_i64': return shift(T.SHL_C, T.SHL_C32);
-      case 'shr_i64': return shift(T.SHR_C, T.SHR_C32);
-      case 'sar_i64': return shift(T.SAR_C, T.SAR_C32);
-      default: return false;
-    }
-  }
-
-  /** A record for `op t <- a, b; ext32s_i64 d <- t` (fused: t is read by nothing else), or false. */
-  function wordOp(op: Op, ext: Op): boolean {
-    const d = ext.o[0]!, a = op.i[0]!, b = op.i[1]!;
-    if (!g(d) || !g(a) || (b.kind !== 'const' && !g(b))) return false;
-    const bc = b.kind === 'const';
-    switch (op.opc) {
-      case 'add_i64': if (bc) rec(T.ADDW_C, w(d), w(a), 0, lo(b)); else rec(T.ADDW, w(d), w(a), w(b)); return true;
-      case 'sub_i64': if (bc) return false; rec(T.SUBW, w(d), w(a), w(b)); return true;
-      case 'mul_i64': if (bc) return false; rec(T.MULW, w(d), w(a), w(b)); return true;
-      case 'shl_i64': {
-        if (!bc) return false;
-        const s = lo(b) & 63;
-        if (s >= 32) rec(T.MOV_C, w(d)); else rec(T.SHLW_C, w(d), w(a), 0, s);
-        return true;
-      }
-      default: return false;
-    }
-  }
-
-  /**
-   * RV32 on 64-bit registers (32-bit addresses): `[add_i64 t <- g, const;] extrl_i64_i32 a <- t|g;
-   * qemu_ld/st_i64 [a]` with the temps read once, as one record. Returns the items it took (0: not that).
-   */
-  function narrowAccess(k: number): number {
-    if (wideAddr) return 0;
-    let j = k, base: Temp, kl = 0;
-    const add = items[j]!.op;
-    if (add.opc === 'add_i64' && add.i[1]!.kind === 'const' && g(add.i[0]!) && add.o[0]!.kind === 'temp' && reads[add.o[0]!.id] === 1) {
-      base = add.i[0]!;
-      kl = lo(add.i[1]!);
-      j++;
-      if (j + 1 >= n || blockStart[j] || items[j]!.op.opc !== 'extrl_i64_i32' || items[j]!.op.i[0] !== add.o[0]) return 0;
-    } else if (add.opc === 'extrl_i64_i32' && g(add.i[0]!)) {
-      base = add.i[0]!;
-    } else return 0;
-    const ext = items[j]!.op, a = ext.o[0]!;
-    if (j + 1 >= n || blockStart[j + 1] || a.kind !== 'temp' || reads[a.id] !== 1) return 0;
-    const it = items[j + 1]!, op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
-    if (op.opc === 'qemu_st_i64' && op.i[1] === a && g(op.i[0]!)) {
-      rec(T.ST_A32, w(op.i[0]!), w(base), it.insn, kl, 0, memop, mmu);
-    } else if (op.opc === 'qemu_ld_i64' && op.i[0] === a && g(op.o[0]!)) {
-      const kind = (memop & MO_SIZE) === MO_64 ? T.LD64_A32 : (memop & MO_SIGN) !== 0 ? T.LDS_A32 : T.LDU_A32;
-      rec(kind, w(op.o[0]!), w(base), it.insn, kl, 0, memop, mmu);
-    } else return 0;
-    return j + 2 - k;
-  }
-
-  /**
-   * A record for a 64-bit guest load or store at `base + offset` (offset a constant, or null for 0) with
-   * 64-bit addresses and a global value, or false.
-   */
-  function memOp(it: Item, base: Temp, offset: Temp | null): boolean {
-    const op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
-    if (!wideAddr || !g(base) || (op.opc !== 'qemu_ld_i64' && op.opc !== 'qemu_st_i64')) return false;
-    const kl = offset ? lo(offset) : 0, kh = offset ? hi(offset) : 0;
-    if (op.opc === 'qemu_st_i64') {
-      if (!g(op.i[0]!)) return false;
-      rec(T.ST, w(op.i[0]!), w(base), it.insn, kl, kh, memop, mmu);
-      return true;
-    }
-    if (!g(op.o[0]!)) return false;
-    const kind = (memop & MO_SIZE) === MO_64 ? T.LD64 : (memop & MO_SIGN) !== 0 ? T.LDS : T.LDU;
-    rec(kind, w(op.o[0]!), w(base), it.insn, kl, kh, memop, mmu);
-    return true;
-  }
-
   /** `op t <- a, b; ext32s_i64 d <- t` with t dead: the 32-bit result sign-extended into d (RV64 addw, mulw, …). */
   function genExt32s(op: Op, ext: Op): Step {
     const d = ext.o[0]!, D = arr(d), di = idx(d), dh = di + 1;
@@ -997,6 +794,219 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
       }
       default: return () => { rt.curInsn = insn; store(f(cpu, ...args.map(get))); };
     }
+  }
+
+  return { env, arr, idx, genStep, genExt32s, genAddrMem };
+}
+
+function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
+  const { env, arr, idx, genStep, genExt32s, genAddrMem } = closureSteps(fn, rt);
+  const wideAddr = fn.addrType === 'i64';
+  const { items, labelAt, blockStart, fuse, reads } = lay;
+  const n = items.length;
+
+  // The TB as threaded code (./closure-code.ts): ops on globals and constants as records, the rest as
+  // closures (steps), branches and exits as records.
+  const code: number[] = [];
+  const steps: Step[] = [];
+  const tests: (() => boolean)[] = [];
+  /** Item index → word index of its first record (branch targets). */
+  const wordAt = new Int32Array(n + 1);
+  /** (word of a jump's target field, item index it goes to), resolved at the end. */
+  const jumps: number[] = [];
+  const rec = (opc: T, d = 0, a = 0, b = 0, kl = 0, kh = 0, x = 0, y = 0): void => { code.push(opc, d, a, b, kl, kh, x, y); };
+  const g = (t: Temp): boolean => t.kind === 'global';
+  const w = (t: Temp): number => t.offset >> 2;
+  const lo = (t: Temp): number => Number(t.value & M32) | 0;
+  const hi = (t: Temp): number => Number((t.value >> 32n) & M32) | 0;
+  for (let k = 0; k < n; k++) {
+    wordAt[k] = code.length;
+    const it = items[k]!, op = it.op;
+    const narrow = narrowAccess(k);
+    if (narrow > 0) {
+      for (let j = 1; j < narrow; j++) wordAt[k + j] = wordAt[k]!;
+      k += narrow - 1;
+      continue;
+    }
+    if (fuse[k] === FUSE_EXT32S) {
+      if (!wordOp(op, items[k + 1]!.op)) { steps.push(genExt32s(op, items[k + 1]!.op)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
+      wordAt[++k] = wordAt[k - 1]!;
+      continue;
+    }
+    if (fuse[k] === FUSE_ADDR) {
+      if (!memOp(items[k + 1]!, op.i[0]!, op.i[1]!)) { steps.push(genAddrMem(op, items[k + 1]!)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
+      wordAt[++k] = wordAt[k - 1]!;
+      continue;
+    }
+    // `mov pc <- const; exit_tb`: one record.
+    const x = pcExit(k);
+    if (x) {
+      rec(x[4] ? T.EXIT_PC : T.EXIT_PC32, 0, x[0], 0, x[1], x[2], x[3]);
+      wordAt[++k] = wordAt[k - 1]!;
+      continue;
+    }
+    switch (op.opc) {
+      case 'exit_tb': rec(T.EXIT, 0, 0, 0, 0, 0, op.c[0] ?? 0); break;
+      case 'lookup_and_goto_ptr': rec(T.EXIT, 0, 0, 0, 0, 0, EXIT_LOOKUP); break;
+      case 'br': jumps.push(code.length + 1, labelAt[op.label!.id]!); rec(T.JMP); break;
+      case 'brcond_i32': case 'brcond_i64': branch(op, k); break;
+      default:
+        if (!aluOp(op) && !(op.opc === 'qemu_ld_i64' || op.opc === 'qemu_st_i64' ? memOp(it, op.i[op.opc === 'qemu_ld_i64' ? 0 : 1]!, null) : false)) {
+          steps.push(genStep(it));
+          rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1);
+        }
+    }
+  }
+  wordAt[n] = code.length;
+  rec(T.EXIT, 0, 0, 0, 0, 0, 0);
+  for (let j = 0; j < jumps.length; j += 2) code[jumps[j]!] = wordAt[jumps[j + 1]!]!;
+  const C = Int32Array.from(code);
+
+  /** A conditional branch to a label: a record on globals and constants, or a test closure. */
+  function branch(op: Op, k: number): void {
+    const { rel, swap, bias } = splitCond(op.c[0] as Cond);
+    if (rel === 'never') return;
+    const target = labelAt[op.label!.id]!;
+    if (rel === 'always') { jumps.push(code.length + 1, target); rec(T.JMP); return; }
+    const x = op.i[swap ? 1 : 0]!, y = op.i[swap ? 0 : 1]!;
+    const r = rel === 'eq' ? 0 : rel === 'ne' ? 1 : rel === 'lt' ? 2 : 3;
+    // An i32 compare names its low words as the high words too: decided there, with the bias.
+    const wide = op.opc === 'brcond_i64' ? 1 : 0;
+    const tx = pcExit(target), fx = pcExit(k + 1);
+    if (tx && fx && tx[4] && fx[4] && tx[0] === fx[0] && g(x) && (g(y) || y.kind === 'const')) {
+      // Both ways store a 64-bit pc to the same global and exit: one record pair, no jump.
+      if (g(y)) rec(T.BRX, tx[0], w(x), w(y), w(x) + wide, w(y) + wide, r, bias);
+      else rec(T.BRX_C, tx[0], w(x), lo(y), w(x) + wide, wide ? hi(y) : lo(y), r, bias);
+      code.push(tx[1], tx[2], tx[3], fx[1], fx[2], fx[3], 0, 0);
+      return;
+    }
+    jumps.push(code.length + 1, target);
+    if (g(x) && g(y)) rec(T.BR, 0, w(x), w(y), w(x) + wide, w(y) + wide, r, bias);
+    else if (g(x) && y.kind === 'const') rec(T.BR_C, 0, w(x), lo(y), w(x) + wide, wide ? hi(y) : lo(y), r, bias);
+    else {
+      tests.push(makeTest(op.c[0] as Cond, wide === 1, arr(op.i[0]!), idx(op.i[0]!), arr(op.i[1]!), idx(op.i[1]!)));
+      rec(T.BR_FN, 0, 0, 0, 0, 0, tests.length - 1);
+    }
+  }
+
+  /**
+   * `[env word, lo, hi, exit value, 64-bit]` when items k, k+1 are `mov g <- const; exit_tb` (the pc store
+   * and exit of a goto_tb), else null.
+   */
+  function pcExit(k: number): [number, number, number, number, boolean] | null {
+    if (k + 1 >= n || blockStart[k + 1] || fuse[k] || (k > 0 && fuse[k - 1])) return null;
+    const op = items[k]!.op, x = items[k + 1]!.op;
+    if (x.opc !== 'exit_tb' || (op.opc !== 'mov_i64' && op.opc !== 'mov_i32') || !g(op.o[0]!) || op.i[0]!.kind !== 'const') return null;
+    return [w(op.o[0]!), lo(op.i[0]!), hi(op.i[0]!), x.c[0] ?? 0, op.opc === 'mov_i64'];
+  }
+
+  /** A record for an i64 op on globals and constants, or false. */
+  function aluOp(op: Op): boolean {
+    const d = op.o[0], a = op.i[0], b = op.i[1];
+    if (!d || !g(d) || !a) return false;
+    const D = w(d);
+    switch (op.opc) {
+      case 'mov_i64':
+        if (a.kind === 'const') { rec(T.MOV_C, D, 0, 0, lo(a), hi(a)); return true; }
+        if (g(a)) { rec(T.MOV, D, w(a)); return true; }
+        return false;
+      case 'ext32s_i64': case 'ext32u_i64':
+        if (!g(a)) return false;
+        rec(op.opc === 'ext32s_i64' ? T.EXT32S : T.EXT32U, D, w(a));
+        return true;
+    }
+    if (!g(a) || !b) return false;
+    const bc = b.kind === 'const';
+    if (!bc && !g(b)) return false;
+    const A = w(a);
+    const pair = (withConst: T, withGlobal: T): boolean => {
+      if (bc) rec(withConst, D, A, 0, lo(b), hi(b)); else rec(withGlobal, D, A, w(b));
+      return true;
+    };
+    const shift = (lt32: T, ge32: T): boolean => {
+      if (!bc) return false;
+      const s = lo(b) & 63;
+      if (s === 0) rec(T.MOV, D, A); else rec(s < 32 ? lt32 : ge32, D, A, 0, s);
+      return true;
+    };
+    switch (op.opc) {
+      case 'add_i64': return pair(T.ADD_C, T.ADD);
+      case 'sub_i64': return !bc && pair(T.SUB, T.SUB);
+      case 'and_i64': return pair(T.AND_C, T.AND);
+      case 'or_i64': return pair(T.OR_C, T.OR);
+      case 'xor_i64': return pair(T.XOR_C, T.XOR);
+      case 'mul_i64': return !bc && pair(T.MUL, T.MUL);
+      case 'shl_i64': return shift(T.SHL_C, T.SHL_C32);
+      case 'shr_i64': return shift(T.SHR_C, T.SHR_C32);
+      case 'sar_i64': return shift(T.SAR_C, T.SAR_C32);
+      default: return false;
+    }
+  }
+
+  /** A record for `op t <- a, b; ext32s_i64 d <- t` (fused: t is read by nothing else), or false. */
+  function wordOp(op: Op, ext: Op): boolean {
+    const d = ext.o[0]!, a = op.i[0]!, b = op.i[1]!;
+    if (!g(d) || !g(a) || (b.kind !== 'const' && !g(b))) return false;
+    const bc = b.kind === 'const';
+    switch (op.opc) {
+      case 'add_i64': if (bc) rec(T.ADDW_C, w(d), w(a), 0, lo(b)); else rec(T.ADDW, w(d), w(a), w(b)); return true;
+      case 'sub_i64': if (bc) return false; rec(T.SUBW, w(d), w(a), w(b)); return true;
+      case 'mul_i64': if (bc) return false; rec(T.MULW, w(d), w(a), w(b)); return true;
+      case 'shl_i64': {
+        if (!bc) return false;
+        const s = lo(b) & 63;
+        if (s >= 32) rec(T.MOV_C, w(d)); else rec(T.SHLW_C, w(d), w(a), 0, s);
+        return true;
+      }
+      default: return false;
+    }
+  }
+
+  /**
+   * RV32 on 64-bit registers (32-bit addresses): `[add_i64 t <- g, const;] extrl_i64_i32 a <- t|g;
+   * qemu_ld/st_i64 [a]` with the temps read once, as one record. Returns the items it took (0: not that).
+   */
+  function narrowAccess(k: number): number {
+    if (wideAddr) return 0;
+    let j = k, base: Temp, kl = 0;
+    const add = items[j]!.op;
+    if (add.opc === 'add_i64' && add.i[1]!.kind === 'const' && g(add.i[0]!) && add.o[0]!.kind === 'temp' && reads[add.o[0]!.id] === 1) {
+      base = add.i[0]!;
+      kl = lo(add.i[1]!);
+      j++;
+      if (j + 1 >= n || blockStart[j] || items[j]!.op.opc !== 'extrl_i64_i32' || items[j]!.op.i[0] !== add.o[0]) return 0;
+    } else if (add.opc === 'extrl_i64_i32' && g(add.i[0]!)) {
+      base = add.i[0]!;
+    } else return 0;
+    const ext = items[j]!.op, a = ext.o[0]!;
+    if (j + 1 >= n || blockStart[j + 1] || a.kind !== 'temp' || reads[a.id] !== 1) return 0;
+    const it = items[j + 1]!, op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
+    if (op.opc === 'qemu_st_i64' && op.i[1] === a && g(op.i[0]!)) {
+      rec(T.ST_A32, w(op.i[0]!), w(base), it.insn, kl, 0, memop, mmu);
+    } else if (op.opc === 'qemu_ld_i64' && op.i[0] === a && g(op.o[0]!)) {
+      const kind = (memop & MO_SIZE) === MO_64 ? T.LD64_A32 : (memop & MO_SIGN) !== 0 ? T.LDS_A32 : T.LDU_A32;
+      rec(kind, w(op.o[0]!), w(base), it.insn, kl, 0, memop, mmu);
+    } else return 0;
+    return j + 2 - k;
+  }
+
+  /**
+   * A record for a 64-bit guest load or store at `base + offset` (offset a constant, or null for 0) with
+   * 64-bit addresses and a global value, or false.
+   */
+  function memOp(it: Item, base: Temp, offset: Temp | null): boolean {
+    const op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
+    if (!wideAddr || !g(base) || (op.opc !== 'qemu_ld_i64' && op.opc !== 'qemu_st_i64')) return false;
+    const kl = offset ? lo(offset) : 0, kh = offset ? hi(offset) : 0;
+    if (op.opc === 'qemu_st_i64') {
+      if (!g(op.i[0]!)) return false;
+      rec(T.ST, w(op.i[0]!), w(base), it.insn, kl, kh, memop, mmu);
+      return true;
+    }
+    if (!g(op.o[0]!)) return false;
+    const kind = (memop & MO_SIZE) === MO_64 ? T.LD64 : (memop & MO_SIGN) !== 0 ? T.LDS : T.LDU;
+    rec(kind, w(op.o[0]!), w(base), it.insn, kl, kh, memop, mmu);
+    return true;
   }
 
   return { env, code: C, steps, tests };
