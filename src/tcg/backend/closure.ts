@@ -10,7 +10,7 @@
  * `rt.envI32` (i64 global at byte offset o: lo at o/4, hi at o/4+1), so the env is exact at every helper
  * call, memory access and exit without any write-back. Records name env words and carry constants as
  * immediates; closures are bound to one runtime's `envI32` (a TB run by several CPUs gets one binding per
- * runtime; on the only runtime of a cache, the cache calls the binding directly).
+ * runtime). One arrow literal runs every TB, so the loop's call site sees one function and V8 inlines it.
  * 64-bit mulu2/muls2/mulsu2, div/rem (./wide-arith.ts) and rotates are done on int32 words. Other rare
  * ops (bswap, deposit) take a BigInt slow path that reuses the reference interpreter's semantics ({@link evalPureOp}).
  *
@@ -26,6 +26,9 @@
  *   one closure per op, pc-returning array (first session)     35.0
  *   one closure per basic block calling its ops' closures      55-61
  *   threaded code (this file), fused TB ending                 72-73
+ *   ... run by one arrow literal for every TB                  75-77
+ * (Following chain links inside the threaded code, so the loop is not entered per TB, did not gain:
+ * docs/performance.md.)
  * In a micro-benchmark (blocks of 4-6 random i64 ops, Node 20), a closure op cost ~15 ns against ~7 ns
  * for the same op as a record of one `switch`: the call per closure and the loads of its captured
  * operands are what the records save.
