@@ -228,8 +228,8 @@ function layout(fn: IrFunction): Layout {
   for (const k of labelAt) blockStart[k] = 1;
   items.forEach((it, k) => { if (TERMINATORS.has(it.op.opc)) blockStart[k + 1] = 1; });
 
-  // Pairs compiled as one closure. The first op's output is a temp read by the second op only, so
-  // the fused closure may skip writing it (nothing else can observe it).
+  // Pairs compiled as one record or closure. The first op's output is a temp read by the second op only,
+  // so the fused code may skip writing it (nothing else can observe it).
   const fuse = new Uint8Array(n);
   for (let k = 0; k + 1 < n; k++) {
     const a = items[k]!.op, b = items[k + 1]!.op, t = a.o[0];
@@ -818,6 +818,7 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
   /** (word of a jump's target field, item index it goes to), resolved at the end. */
   const jumps: number[] = [];
   const rec = (opc: T, d = 0, a = 0, b = 0, kl = 0, kh = 0, x = 0, y = 0): void => { code.push(opc, d, a, b, kl, kh, x, y); };
+  const step = (s: Step): void => { steps.push(s); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); };
   const g = (t: Temp): boolean => t.kind === 'global';
   const w = (t: Temp): number => t.offset >> 2;
   const lo = (t: Temp): number => Number(t.value & M32) | 0;
@@ -832,12 +833,12 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
       continue;
     }
     if (fuse[k] === FUSE_EXT32S) {
-      if (!wordOp(op, items[k + 1]!.op)) { steps.push(genExt32s(op, items[k + 1]!.op)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
+      if (!wordOp(op, items[k + 1]!.op)) step(genExt32s(op, items[k + 1]!.op));
       wordAt[++k] = wordAt[k - 1]!;
       continue;
     }
     if (fuse[k] === FUSE_ADDR) {
-      if (!memOp(items[k + 1]!, op.i[0]!, op.i[1]!)) { steps.push(genAddrMem(op, items[k + 1]!)); rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1); }
+      if (!(wideAddr && access(items[k + 1]!, op.i[0]!, lo(op.i[1]!), hi(op.i[1]!), false))) step(genAddrMem(op, items[k + 1]!));
       wordAt[++k] = wordAt[k - 1]!;
       continue;
     }
@@ -853,11 +854,11 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
       case 'lookup_and_goto_ptr': rec(T.EXIT, 0, 0, 0, 0, 0, EXIT_LOOKUP); break;
       case 'br': jumps.push(code.length + 1, labelAt[op.label!.id]!); rec(T.JMP); break;
       case 'brcond_i32': case 'brcond_i64': branch(op, k); break;
+      case 'qemu_ld_i64': case 'qemu_st_i64':
+        if (!(wideAddr && access(it, op.i[op.opc === 'qemu_ld_i64' ? 0 : 1]!, 0, 0, false))) step(genStep(it));
+        break;
       default:
-        if (!aluOp(op) && !(op.opc === 'qemu_ld_i64' || op.opc === 'qemu_st_i64' ? memOp(it, op.i[op.opc === 'qemu_ld_i64' ? 0 : 1]!, null) : false)) {
-          steps.push(genStep(it));
-          rec(T.STEP, 0, 0, 0, 0, 0, steps.length - 1);
-        }
+        if (!aluOp(op)) step(genStep(it));
     }
   }
   wordAt[n] = code.length;
@@ -983,31 +984,26 @@ function bind(fn: IrFunction, lay: Layout, rt: TbRuntime): Binding {
     } else return 0;
     const ext = items[j]!.op, a = ext.o[0]!;
     if (j + 1 >= n || blockStart[j + 1] || a.kind !== 'temp' || reads[a.id] !== 1) return 0;
-    const it = items[j + 1]!, op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
-    if (op.opc === 'qemu_st_i64' && op.i[1] === a && g(op.i[0]!)) {
-      rec(T.ST_A32, w(op.i[0]!), w(base), it.insn, kl, 0, memop, mmu);
-    } else if (op.opc === 'qemu_ld_i64' && op.i[0] === a && g(op.o[0]!)) {
-      const kind = (memop & MO_SIZE) === MO_64 ? T.LD64_A32 : (memop & MO_SIGN) !== 0 ? T.LDS_A32 : T.LDU_A32;
-      rec(kind, w(op.o[0]!), w(base), it.insn, kl, 0, memop, mmu);
-    } else return 0;
-    return j + 2 - k;
+    const it = items[j + 1]!;
+    if ((it.op.opc === 'qemu_st_i64' ? it.op.i[1] : it.op.i[0]) !== a) return 0;
+    return access(it, base, kl, 0, true) ? j + 2 - k : 0;
   }
 
   /**
-   * A record for a 64-bit guest load or store at `base + offset` (offset a constant, or null for 0) with
-   * 64-bit addresses and a global value, or false.
+   * A record for the 64-bit guest load or store `it` (qemu_ld/st_i64 of a global) at `base + (kl, kh)`,
+   * `base` a global; `narrow`: a 32-bit address. False when it is not of that shape.
    */
-  function memOp(it: Item, base: Temp, offset: Temp | null): boolean {
+  function access(it: Item, base: Temp, kl: number, kh: number, narrow: boolean): boolean {
     const op = it.op, memop = op.c[0] ?? 0, mmu = op.c[1] ?? 0;
-    if (!wideAddr || !g(base) || (op.opc !== 'qemu_ld_i64' && op.opc !== 'qemu_st_i64')) return false;
-    const kl = offset ? lo(offset) : 0, kh = offset ? hi(offset) : 0;
+    if (!g(base)) return false;
     if (op.opc === 'qemu_st_i64') {
       if (!g(op.i[0]!)) return false;
-      rec(T.ST, w(op.i[0]!), w(base), it.insn, kl, kh, memop, mmu);
+      rec(narrow ? T.ST_A32 : T.ST, w(op.i[0]!), w(base), it.insn, kl, kh, memop, mmu);
       return true;
     }
-    if (!g(op.o[0]!)) return false;
-    const kind = (memop & MO_SIZE) === MO_64 ? T.LD64 : (memop & MO_SIGN) !== 0 ? T.LDS : T.LDU;
+    if (op.opc !== 'qemu_ld_i64' || !g(op.o[0]!)) return false;
+    const kind = (memop & MO_SIZE) === MO_64 ? (narrow ? T.LD64_A32 : T.LD64)
+      : (memop & MO_SIGN) !== 0 ? (narrow ? T.LDS_A32 : T.LDS) : (narrow ? T.LDU_A32 : T.LDU);
     rec(kind, w(op.o[0]!), w(base), it.insn, kl, kh, memop, mmu);
     return true;
   }
