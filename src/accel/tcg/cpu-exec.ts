@@ -111,7 +111,6 @@ const MASK32 = 0xffffffffn;
 const CTL_CUR_W = CTL_CUR >> 2, CTL_DONE_W = CTL_DONE >> 2, CTL_STOP_W = CTL_STOP >> 2;
 const CTL_LIMIT_W = CTL_LIMIT >> 2;
 
-
 /** The per-CPU execution engine (QEMU CPUState's TCG part + cpu_exec). */
 export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, CodeWriteHandler {
   readonly cpu: unknown;
@@ -242,8 +241,7 @@ export class TcgExecutor extends SoftTlb implements TierRuntime, TbCacheClient, 
     this.pcWord = (ops.pcEnvOffset ?? 0) >> 2;
     this.codeWrites = this;
     this.onFlush = () => {
-      this.jc.fill(null);
-      this.tierJc?.fill(-1);
+      this.onTbFlush();
       this.chainBarrier = true;
       this.stopChain = true;
     };

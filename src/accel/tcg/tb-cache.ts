@@ -490,7 +490,15 @@ export class TbCache {
     if (src.jmpDest(slot) !== null || src.invalid || dst.invalid) return;
     src.setJmpDest(slot, dst);
     dst.jmpIncoming.push(src);
-    if (this.tier !== null && isTierCode(src.code) && isTierCode(dst.code)) this.tier.link(src.code.tierId, slot, dst.code);
+    this.tierLink(src, slot, dst.code);
+  }
+
+  /**
+   * Mirrors chain slot `slot` of `src` in the wasm tier's table: pointed at `dst` (when both are tier
+   * code), or back at its stub (null). Nothing without a tier or when `src` is not tier code.
+   */
+  private tierLink(src: TranslationBlock, slot: number, dst: CompiledTb | null): void {
+    if (this.tier !== null && isTierCode(src.code) && (dst === null || isTierCode(dst))) this.tier.link(src.code.tierId, slot, dst);
   }
 
   /**
@@ -508,12 +516,11 @@ export class TbCache {
     }
     for (let n = 0; n < 2; n++) {
       const d = tb.jmpDest(n);
-      if (d !== null && isTierCode(d.code)) tier.link(code.tierId, n, d.code);
+      if (d !== null) this.tierLink(tb, n, d.code);
     }
     for (const src of tb.jmpIncoming) {
-      if (!isTierCode(src.code)) continue;
-      if (src.jmpDest0 === tb) tier.link(src.code.tierId, 0, code);
-      if (src.jmpDest1 === tb) tier.link(src.code.tierId, 1, code);
+      if (src.jmpDest0 === tb) this.tierLink(src, 0, code);
+      if (src.jmpDest1 === tb) this.tierLink(src, 1, code);
     }
   }
 
@@ -537,8 +544,8 @@ export class TbCache {
     }
     const tier = this.tier;
     for (const src of tb.jmpIncoming) {
-      if (src.jmpDest0 === tb) { src.jmpDest0 = null; if (tier !== null && isTierCode(src.code)) tier.link(src.code.tierId, 0, null); }
-      if (src.jmpDest1 === tb) { src.jmpDest1 = null; if (tier !== null && isTierCode(src.code)) tier.link(src.code.tierId, 1, null); }
+      if (src.jmpDest0 === tb) { src.jmpDest0 = null; this.tierLink(src, 0, null); }
+      if (src.jmpDest1 === tb) { src.jmpDest1 = null; this.tierLink(src, 1, null); }
     }
     tb.jmpIncoming = [];
     if (tier !== null) {
